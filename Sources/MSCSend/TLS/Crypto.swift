@@ -1,0 +1,63 @@
+import COpenSSL
+
+/// The small crypto facade the rest of the code uses (CRAM-MD5, PKCE, fingerprints, Message-IDs,
+/// later DKIM). Everything is OpenSSL's; nothing here is hand-rolled.
+public enum Crypto {
+  public enum Algorithm: Sendable {
+    case md5, sha1, sha256
+
+    fileprivate var evp: OpaquePointer? {
+      switch self {
+      case .md5: EVP_md5()
+      case .sha1: EVP_sha1()
+      case .sha256: EVP_sha256()
+      }
+    }
+  }
+
+  /// Message digest of `data`.
+  public static func digest(_ algorithm: Algorithm, _ data: [UInt8]) -> [UInt8] {
+    var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+    var length: UInt32 = 0
+    let ok = data.withUnsafeBufferPointer { input in
+      EVP_Digest(input.baseAddress, input.count, &output, &length, algorithm.evp, nil)
+    }
+    precondition(ok == 1, "EVP_Digest failed")
+    return Array(output.prefix(Int(length)))
+  }
+
+  /// HMAC of `message` under `key` (RFC 2104).
+  public static func hmac(_ algorithm: Algorithm, key: [UInt8], message: [UInt8]) -> [UInt8] {
+    var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+    var length: UInt32 = 0
+    let result = key.withUnsafeBufferPointer { keyBuffer in
+      message.withUnsafeBufferPointer { messageBuffer in
+        HMAC(
+          algorithm.evp, keyBuffer.baseAddress, Int32(keyBuffer.count),
+          messageBuffer.baseAddress, messageBuffer.count, &output, &length)
+      }
+    }
+    precondition(result != nil, "HMAC failed")
+    return Array(output.prefix(Int(length)))
+  }
+
+  /// Cryptographically secure random bytes.
+  public static func randomBytes(_ count: Int) -> [UInt8] {
+    var bytes = [UInt8](repeating: 0, count: count)
+    let ok = RAND_bytes(&bytes, Int32(count))
+    precondition(ok == 1, "RAND_bytes failed")
+    return bytes
+  }
+
+  /// Lower-case hex.
+  public static func hex(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out = [UInt8]()
+    out.reserveCapacity(bytes.count * 2)
+    for byte in bytes {
+      out.append(digits[Int(byte >> 4)])
+      out.append(digits[Int(byte & 0x0f)])
+    }
+    return String(decoding: out, as: UTF8.self)
+  }
+}
