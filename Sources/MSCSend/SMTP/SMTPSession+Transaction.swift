@@ -1,0 +1,155 @@
+extension SMTPSession {
+  /// Sends one message to every recipient of `envelope`: MAIL, RCPT for each (pipelined when
+  /// offered, RFC 2920), DATA. Recipients refused with 452 (too many recipients, RFC 5321
+  /// section 4.5.3.1.10) go into a further transaction of the same message, as long as each
+  /// transaction gets at least one new recipient accepted.
+  ///
+  /// Returns per-recipient results; throws only when nothing at all could be done (the session
+  /// failed, or the server refused the sender before any transaction succeeded).
+  public func send(_ envelope: Envelope, content: MessageContent) throws(SMTPError) -> DeliveryReport {
+    let parameters = try mailParameters(envelope, content: content)
+    var results: [String: RecipientResult] = [:]
+    var pending = envelope.recipients
+    var transactions = 0
+    while !pending.isEmpty {
+      if hasOpenTransaction { try reset() }
+      let outcome: EnvelopeOutcome
+      do {
+        outcome = try sendEnvelope(sender: envelope.sender, recipients: pending, parameters: parameters)
+      } catch let error where transactions > 0 && error.phase == .mail && !isBroken {
+        // A later transaction's MAIL refused: the earlier ones stand.
+        let outcomeClass = ReplyClassification.classify(error)
+        for address in pending { results[address] = RecipientResult(address: address, reply: error.reply, outcome: outcomeClass) }
+        break
+      }
+      for result in outcome.refused { results[result.address] = result }
+      guard !outcome.accepted.isEmpty else {
+        for (address, reply) in outcome.deferred {
+          results[address] = RecipientResult(address: address, reply: reply, outcome: .recipientTransient)
+        }
+        try reset()
+        break
+      }
+      let dataReply = try transferData(content)
+      let dataOutcome = ReplyClassification.classify(dataReply, phase: .message)
+      for address in outcome.accepted {
+        results[address] = RecipientResult(address: address, reply: dataReply, outcome: dataOutcome)
+      }
+      transactions += 1
+      pending = outcome.deferred.map(\.address)
+      if !pending.isEmpty { transcript?(.info("\(pending.count) recipient(s) deferred to a further transaction")) }
+    }
+    let ordered = envelope.recipients.compactMap { results[$0] }
+    return DeliveryReport(recipients: ordered, transactions: transactions)
+  }
+
+  struct EnvelopeOutcome {
+    var accepted: [String] = []
+    var refused: [RecipientResult] = []
+    /// 452 (or 552, which RFC 5321 4.5.3.1.10 says to treat alike): try in another transaction.
+    var deferred: [(address: String, reply: SMTPReply)] = []
+  }
+
+  /// MAIL FROM and the RCPTs, pipelined when the server offers PIPELINING.
+  private func sendEnvelope(sender: String, recipients: [String], parameters: String) throws(SMTPError)
+    -> EnvelopeOutcome
+  {
+    let mailLine = "MAIL FROM:<\(sender)>\(parameters)"
+    let rcptLines = recipients.map { "RCPT TO:<\($0)>" }
+    var outcome = EnvelopeOutcome()
+    if capabilities.pipelining {
+      try writeLines([mailLine] + rcptLines, phase: .mail, timeout: timeouts.command)
+      let mailReply = try readReply(phase: .mail, timeout: timeouts.command)
+      if mailReply.code == 250 { hasOpenTransaction = true }
+      var rcptReplies: [SMTPReply] = []
+      for _ in recipients { rcptReplies.append(try readReply(phase: .recipient, timeout: timeouts.command)) }
+      guard mailReply.code == 250 else { throw failure(.mail, mailReply) }
+      for (address, reply) in zip(recipients, rcptReplies) { record(reply, for: address, in: &outcome) }
+    } else {
+      try command(mailLine, phase: .mail, timeout: timeouts.command, expecting: [250])
+      hasOpenTransaction = true
+      for (address, line) in zip(recipients, rcptLines) {
+        let reply = try exchange(line, phase: .recipient, timeout: timeouts.command)
+        record(reply, for: address, in: &outcome)
+      }
+    }
+    return outcome
+  }
+
+  private func record(_ reply: SMTPReply, for address: String, in outcome: inout EnvelopeOutcome) {
+    switch reply.code {
+    case 250, 251: outcome.accepted.append(address)
+    case 452, 552 where !outcome.accepted.isEmpty: outcome.deferred.append((address, reply))
+    case 452: outcome.deferred.append((address, reply))
+    default:
+      outcome.refused.append(
+        RecipientResult(address: address, reply: reply, outcome: ReplyClassification.classify(reply, phase: .recipient)))
+    }
+  }
+
+  /// DATA, the dot-stuffed message in large writes (no write per line: Nagle and delayed ACKs
+  /// cost ~40 ms a message), the final dot, and its reply. A failure to read the content aborts
+  /// the connection without the final dot so that no partial message is ever delivered.
+  private func transferData(_ content: MessageContent) throws(SMTPError) -> SMTPReply {
+    let dataReply = try exchange("DATA", phase: .data, timeout: timeouts.dataInitiation)
+    guard dataReply.code == 354 else {
+      // The transaction stays open; the next one starts with RSET.
+      return dataReply
+    }
+    transcript?(.client("<message: \(content.byteCount.map { "\($0) octets" } ?? "streamed")>"))
+    var stuffer = DotStuffer()
+    var pendingOutput: [UInt8] = []
+    pendingOutput.reserveCapacity(80_000)
+    var transportFailure: SMTPError?
+    do {
+      try content.writeChunks { chunk in
+        stuffer.process(chunk, into: &pendingOutput)
+        if pendingOutput.count >= 65_536 {
+          do throws(SMTPError) {
+            try writeRaw(pendingOutput, phase: .data, timeout: timeouts.dataBlock)
+          } catch {
+            transportFailure = error
+            throw error
+          }
+          pendingOutput.removeAll(keepingCapacity: true)
+        }
+      }
+    } catch {
+      if let transportFailure { throw transportFailure }
+      abort()
+      throw SMTPError(phase: .data, reason: .messageSource(String(describing: error)))
+    }
+    stuffer.finish(into: &pendingOutput)
+    try writeRaw(pendingOutput, phase: .data, timeout: timeouts.dataBlock)
+    hasOpenTransaction = false
+    do {
+      return try readReply(phase: .message, timeout: timeouts.finalDot)
+    } catch {
+      if case .transport(let transportError) = error.reason, transportError == .closed || transportError == .timeout {
+        throw SMTPError(phase: .message, reason: .deliveryUncertain)
+      }
+      throw error
+    }
+  }
+
+  /// MAIL parameters from the capabilities, after checking that the server can take this
+  /// message at all (SIZE, SMTPUTF8, 8BITMIME) so that nothing is half-sent.
+  private func mailParameters(_ envelope: Envelope, content: MessageContent) throws(SMTPError) -> String {
+    var parameters = ""
+    if let size = content.byteCount {
+      if let limit = capabilities.maximumSize, size > limit {
+        throw SMTPError(phase: .mail, reason: .messageTooLarge(size: size, limit: limit))
+      }
+      if capabilities.supports("SIZE") { parameters += " SIZE=\(size)" }
+    }
+    if content.requiresEightBitMIME {
+      guard capabilities.eightBitMIME else { throw SMTPError(phase: .mail, reason: .eightBitMIMERequired) }
+      parameters += " BODY=8BITMIME"
+    }
+    if envelope.requiresSMTPUTF8 {
+      guard capabilities.smtpUTF8 else { throw SMTPError(phase: .mail, reason: .smtpUTF8Required) }
+      parameters += " SMTPUTF8"
+    }
+    return parameters
+  }
+}

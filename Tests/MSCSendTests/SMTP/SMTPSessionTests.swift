@@ -1,0 +1,372 @@
+import Testing
+@testable import MSCSend
+
+/// Literal transcripts: the server's lines in, the exact client lines out.
+@Suite struct SMTPSessionTests {
+  let message = InMemoryMessage(Array("Subject: hi\r\n\r\nHello\r\n.dot line\r\n".utf8))
+
+  private func session(_ transport: ScriptedTransport, events: Box<[TranscriptEvent]>? = nil) -> SMTPSession {
+    SMTPSession(
+      transport: transport, helloName: "client.example", timeouts: SMTPTimeouts(all: 5),
+      transcript: events.map { box in { box.value.append($0) } })
+  }
+
+  private func verify(_ transport: ScriptedTransport, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(transport.failures == [], sourceLocation: sourceLocation)
+    #expect(transport.clientLines == transport.expectedClientLines, sourceLocation: sourceLocation)
+    #expect(transport.isFinished, sourceLocation: sourceLocation)
+  }
+
+  @Test func startTLSAuthPlainPipelinedSendAndQuit() throws {
+    let transport = ScriptedTransport([
+      "S: 220 mx.example ESMTP",
+      "C: EHLO client.example",
+      "S: 250-mx.example", "S: 250-STARTTLS", "S: 250 PIPELINING",
+      "C: STARTTLS",
+      "S: 220 2.0.0 Ready to start TLS",
+      "TLS",
+      "C: EHLO client.example",
+      "S: 250-mx.example", "S: 250-PIPELINING", "S: 250-SIZE 1000", "S: 250 AUTH PLAIN LOGIN",
+      "C: AUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm",
+      "S: 235 2.7.0 Authentication successful",
+      "C: MAIL FROM:<tim@example.com> SIZE=33",
+      "C: RCPT TO:<a@example.org>",
+      "C: RCPT TO:<b@example.org>",
+      "S: 250 2.1.0 OK", "S: 250 2.1.5 OK", "S: 550 5.1.1 No such user",
+      "C: DATA",
+      "S: 354 Go ahead",
+      "C: Subject: hi", "C: ", "C: Hello", "C: ..dot line", "C: .",
+      "S: 250 2.0.0 queued as 12345",
+      "C: QUIT",
+      "S: 221 2.0.0 Bye",
+    ])
+    let events = Box<[TranscriptEvent]>([])
+    let smtp = session(transport, events: events)
+    try smtp.readGreeting()
+    try smtp.hello()
+    let info = try smtp.startTLS()
+    #expect(info.protocolVersion == "TLSv1.3")
+    #expect(smtp.capabilities.maximumSize == 1000)
+    try smtp.authenticate(.password(user: "tim", password: "tanstaaftanstaaf"), host: "mx.example", port: 587)
+    let report = try smtp.send(Envelope(sender: "tim@example.com", recipients: ["a@example.org", "b@example.org"]), content: message)
+    smtp.quit()
+    verify(transport)
+    #expect(report.transactions == 1)
+    #expect(report.recipients.map(\.accepted) == [true, false])
+    #expect(report.recipients[1].outcome == .recipientPermanent)
+    #expect(report.recipients[1].reply?.enhancedStatus == EnhancedStatus(5, 1, 1))
+    #expect(report.exitCode == .dataError)
+    // The transcript shows both directions, never the credentials.
+    #expect(events.value.contains(.client("AUTH PLAIN <redacted>")))
+    #expect(!events.value.contains { "\($0)".contains("AHRpbQB0") })
+    #expect(events.value.contains(.server("250-STARTTLS")))
+    #expect(transport.closed)
+  }
+
+  @Test func startTLSResponseInjectionAbortsTheSession() {
+    let transport = ScriptedTransport([
+      "S: 220 mx ESMTP",
+      "C: EHLO client.example",
+      "S: 250-mx", "S: 250-STARTTLS", "S: 250 AUTH PLAIN",
+      "C: STARTTLS",
+      "S: 220 Ready", "S: 250-injected", "S: 250 AUTH PLAIN",
+    ])
+    let smtp = session(transport)
+    #expect(throws: SMTPError(phase: .startTLS, reason: .injectedAfterStartTLS)) {
+      try smtp.readGreeting()
+      try smtp.hello()
+      try smtp.startTLS()
+    }
+    #expect(transport.clientLines == ["EHLO client.example", "STARTTLS"])
+    #expect(transport.closed)
+    #expect(!transport.isEncrypted)
+  }
+
+  @Test func requiredStartTLSMissingSendsNothingMore() {
+    let transport = ScriptedTransport([
+      "S: 220 mx ESMTP", "C: EHLO client.example", "S: 250-mx", "S: 250 AUTH PLAIN LOGIN",
+    ])
+    let smtp = session(transport)
+    #expect(throws: SMTPError(phase: .startTLS, reason: .startTLSNotOffered)) {
+      try smtp.readGreeting()
+      try smtp.hello()
+      try smtp.startTLS()
+    }
+    verify(transport)
+    #expect(ReplyClassification.classify(SMTPError(phase: .startTLS, reason: .startTLSNotOffered)).exitCode == .unavailable)
+  }
+
+  @Test func credentialsNeverGoInClearToANonLoopbackPeer() {
+    let transport = ScriptedTransport(["S: 220 mx", "C: EHLO client.example", "S: 250-mx", "S: 250 AUTH PLAIN"])
+    let smtp = session(transport)
+    #expect(throws: SMTPError(phase: .authentication, reason: .plaintextAuthentication)) {
+      try smtp.readGreeting()
+      try smtp.hello()
+      try smtp.authenticate(.password(user: "u", password: "p"), host: "mx", port: 25)
+    }
+    verify(transport)
+  }
+
+  @Test func loopbackPeerMayAuthenticateWithoutTLS() throws {
+    let transport = ScriptedTransport([
+      "S: 220 mx", "C: EHLO client.example", "S: 250-mx", "S: 250 AUTH LOGIN",
+      "C: AUTH LOGIN", "S: 334 VXNlcm5hbWU6", "C: dXNlcg==", "S: 334 UGFzc3dvcmQ6", "C: c2VjcmV0",
+      "S: 235 2.7.0 Accepted",
+    ], loopback: true)
+    let smtp = session(transport)
+    try smtp.readGreeting()
+    try smtp.hello()
+    try smtp.authenticate(.password(user: "user", password: "secret"), host: "localhost", port: 25)
+    verify(transport)
+  }
+
+  @Test func cramMD5KnownAnswer() throws {
+    let transport = ScriptedTransport([
+      "S: 220 mx", "C: EHLO client.example", "S: 250-mx", "S: 250 AUTH CRAM-MD5 PLAIN LOGIN",
+      "C: AUTH CRAM-MD5", "S: 334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+",
+      "C: dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw", "S: 235 2.7.0 Accepted",
+    ], loopback: true)
+    let smtp = session(transport)
+    try smtp.readGreeting()
+    try smtp.hello()
+    try smtp.authenticate(.password(user: "tim", password: "tanstaaftanstaaf"), host: "mx", port: 25)
+    verify(transport)
+  }
+
+  @Test func xoauth2RefusedTokenIsAcknowledgedAndReported() {
+    // Gmail's behaviour (DOMAIN.md section 4): 334 with a base64 JSON error, empty line, 535.
+    let transport = ScriptedTransport([
+      "S: 220 smtp.gmail.com ESMTP", "C: EHLO client.example", "S: 250-smtp.gmail.com",
+      "S: 250 AUTH LOGIN PLAIN XOAUTH2 PLAIN-CLIENTTOKEN XOAUTH",
+      "C: AUTH XOAUTH2 dXNlcj1zb21ldXNlckBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5LnZGOWRmdDRxbVRjMk52YjNSbGNrQmhkSFJoZG1semRHRXVZMjl0Q2cBAQ==",
+      "S: 334 eyJzdGF0dXMiOiI0MDAiLCJzY2hlbWVzIjoiQmVhcmVyIiwic2NvcGUiOiJodHRwczovL21haWwuZ29vZ2xlLmNvbS8ifQ==",
+      "C: ",
+      "S: 535-5.7.8 Username and Password not accepted.", "S: 535 5.7.8 https://support.google.com/mail",
+    ], loopback: true)
+    let smtp = session(transport)
+    do {
+      try smtp.readGreeting()
+      try smtp.hello()
+      try smtp.authenticate(
+        .bearerToken(user: "someuser@example.com", token: "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg"),
+        host: "smtp.gmail.com", port: 587)
+      Issue.record("authentication should fail")
+    } catch {
+      #expect(error.phase == .authentication)
+      #expect(error.reply?.code == 535)
+      #expect(error.reply?.text.contains("\"status\":\"400\"") == true)
+      #expect(ReplyClassification.classify(error) == .authentication)
+    }
+    verify(transport)
+  }
+
+  @Test func oauthBearerIsPreferredAndSucceeds() throws {
+    let transport = ScriptedTransport([
+      "S: 220 mx", "C: EHLO client.example", "S: 250-mx", "S: 250 AUTH XOAUTH2 OAUTHBEARER",
+      "C: AUTH OAUTHBEARER bixhPXVAZXgsAWhvc3Q9bXgBcG9ydD01ODcBYXV0aD1CZWFyZXIgdG9rAQE=",
+      "S: 235 2.7.0 Accepted",
+    ], loopback: true)
+    let smtp = session(transport)
+    try smtp.readGreeting()
+    try smtp.hello()
+    try smtp.authenticate(.bearerToken(user: "u@ex", token: "tok"), host: "mx", port: 587)
+    verify(transport)
+  }
+
+  @Test func heloFallbackWhenEHLOIsUnknown() throws {
+    let transport = ScriptedTransport([
+      "S: 220 old.example", "C: EHLO client.example", "S: 502 5.5.2 Command not recognized",
+      "C: HELO client.example", "S: 250 old.example",
+      "C: MAIL FROM:<a@example.com>", "S: 250 OK", "C: RCPT TO:<b@example.com>", "S: 250 OK",
+      "C: DATA", "S: 354 go", "C: Subject: hi", "C: ", "C: Hello", "C: ..dot line", "C: .", "S: 250 OK",
+    ])
+    let smtp = session(transport)
+    try smtp.readGreeting()
+    let capabilities = try smtp.hello()
+    #expect(!capabilities.isExtended)
+    let report = try smtp.send(Envelope(sender: "a@example.com", recipients: ["b@example.com"]), content: message)
+    #expect(report.acceptedCount == 1)
+    verify(transport)
+  }
+
+  @Test func tooManyRecipientsSplitsIntoFurtherTransactions() throws {
+    let transport = ScriptedTransport([
+      "S: 220 mx", "C: EHLO client.example", "S: 250-mx", "S: 250 PIPELINING",
+      "C: MAIL FROM:<s@x.test>", "C: RCPT TO:<1@y.test>", "C: RCPT TO:<2@y.test>", "C: RCPT TO:<3@y.test>",
+      "S: 250 OK", "S: 250 OK", "S: 250 OK", "S: 452 4.5.3 Too many recipients",
+      "C: DATA", "S: 354 go", "C: Subject: hi", "C: ", "C: Hello", "C: ..dot line", "C: .", "S: 250 first",
+      "C: MAIL FROM:<s@x.test>", "C: RCPT TO:<3@y.test>",
+      "S: 250 OK", "S: 250 OK",
+      "C: DATA", "S: 354 go", "C: Subject: hi", "C: ", "C: Hello", "C: ..dot line", "C: .", "S: 250 second",
+    ])
+    let smtp = session(transport)
+    try smtp.readGreeting()
+    try smtp.hello()
+    let report = try smtp.send(
+      Envelope(sender: "s@x.test", recipients: ["1@y.test", "2@y.test", "3@y.test"]), content: message)
+    verify(transport)
+    #expect(report.transactions == 2)
+    #expect(report.recipients.map(\.reply?.text) == ["first", "first", "second"])
+    #expect(report.exitCode == .ok)
+  }
+
+  @Test func connectionReuseWithRSETAfterAnAbandonedTransaction() throws {
+    let transport = ScriptedTransport([
+      "S: 220 mx", "C: EHLO client.example", "S: 250 mx",
+      "C: MAIL FROM:<s@x.test>", "S: 250 OK", "C: RCPT TO:<gone@y.test>", "S: 550 5.1.1 unknown",
+      "C: RSET", "S: 250 OK",
+      "C: MAIL FROM:<s@x.test>", "S: 250 OK", "C: RCPT TO:<here@y.test>", "S: 250 OK",
+      "C: DATA", "S: 354 go", "C: Subject: hi", "C: ", "C: Hello", "C: ..dot line", "C: .", "S: 250 OK",
+      "C: MAIL FROM:<s@x.test>", "S: 250 OK", "C: RCPT TO:<again@y.test>", "S: 250 OK",
+      "C: DATA", "S: 354 go", "C: Subject: hi", "C: ", "C: Hello", "C: ..dot line", "C: .", "S: 250 OK",
+      "C: QUIT", "S: 221 bye",
+    ])
+    let smtp = session(transport)
+    try smtp.readGreeting()
+    try smtp.hello()
+    let first = try smtp.send(Envelope(sender: "s@x.test", recipients: ["gone@y.test"]), content: message)
+    #expect(first.acceptedCount == 0 && first.exitCode == .dataError)
+    let second = try smtp.send(Envelope(sender: "s@x.test", recipients: ["here@y.test"]), content: message)
+    let third = try smtp.send(Envelope(sender: "s@x.test", recipients: ["again@y.test"]), content: message)
+    #expect(second.exitCode == .ok && third.exitCode == .ok)
+    smtp.quit()
+    verify(transport)
+  }
+
+  @Test func sizeIsCheckedBeforeAnythingIsSent() {
+    let transport = ScriptedTransport(["S: 220 mx", "C: EHLO client.example", "S: 250-mx", "S: 250 SIZE 10"])
+    let smtp = session(transport)
+    #expect(throws: SMTPError(phase: .mail, reason: .messageTooLarge(size: 33, limit: 10))) {
+      try smtp.readGreeting()
+      try smtp.hello()
+      _ = try smtp.send(Envelope(sender: "s@x.test", recipients: ["r@y.test"]), content: message)
+    }
+    verify(transport)
+  }
+
+  @Test func nonASCIIAddressNeedsSMTPUTF8() throws {
+    let refused = ScriptedTransport(["S: 220 mx", "C: EHLO client.example", "S: 250 mx"])
+    let smtp = session(refused)
+    #expect(throws: SMTPError(phase: .mail, reason: .smtpUTF8Required)) {
+      try smtp.readGreeting()
+      try smtp.hello()
+      _ = try smtp.send(Envelope(sender: "s@x.test", recipients: ["用户@例子.测试"]), content: message)
+    }
+    verify(refused)
+    let offered = ScriptedTransport([
+      "S: 220 mx", "C: EHLO client.example", "S: 250-mx", "S: 250 SMTPUTF8",
+      "C: MAIL FROM:<s@x.test> SMTPUTF8", "S: 250 OK", "C: RCPT TO:<用户@例子.测试>", "S: 250 OK",
+      "C: DATA", "S: 354 go", "C: Subject: hi", "C: ", "C: Hello", "C: ..dot line", "C: .", "S: 250 OK",
+    ])
+    let utf8Session = session(offered)
+    try utf8Session.readGreeting()
+    try utf8Session.hello()
+    _ = try utf8Session.send(Envelope(sender: "s@x.test", recipients: ["用户@例子.测试"]), content: message)
+    verify(offered)
+  }
+
+  @Test func eightBitContentUsesBody8BITMIMEOnlyWhenOffered() throws {
+    let eightBit = InMemoryMessage(Array("Subject: x\r\n\r\nGrüße\r\n".utf8))
+    let transport = ScriptedTransport([
+      "S: 220 mx", "C: EHLO client.example", "S: 250-mx", "S: 250 8BITMIME",
+      "C: MAIL FROM:<s@x.test> BODY=8BITMIME", "S: 250 OK", "C: RCPT TO:<r@y.test>", "S: 250 OK",
+      "C: DATA", "S: 354 go", "C: Subject: x", "C: ", "C: Grüße", "C: .", "S: 250 OK",
+    ])
+    let smtp = session(transport)
+    try smtp.readGreeting()
+    try smtp.hello()
+    _ = try smtp.send(Envelope(sender: "s@x.test", recipients: ["r@y.test"]), content: eightBit)
+    verify(transport)
+  }
+
+  @Test func greeting554IsServiceUnavailable() {
+    let transport = ScriptedTransport(["S: 554 5.7.1 No service for you"])
+    let smtp = session(transport)
+    do {
+      try smtp.readGreeting()
+      Issue.record("greeting should fail")
+    } catch {
+      #expect(error.reply?.code == 554)
+      #expect(ReplyClassification.classify(error).exitCode == .unavailable)
+    }
+  }
+
+  @Test func connectionLostAfterFinalDotIsUncertain() {
+    let transport = ScriptedTransport([
+      "S: 220 mx", "C: EHLO client.example", "S: 250 mx",
+      "C: MAIL FROM:<s@x.test>", "S: 250 OK", "C: RCPT TO:<r@y.test>", "S: 250 OK",
+      "C: DATA", "S: 354 go", "C: Subject: hi", "C: ", "C: Hello", "C: ..dot line", "C: .",
+    ])
+    let smtp = session(transport)
+    #expect(throws: SMTPError(phase: .message, reason: .deliveryUncertain)) {
+      try smtp.readGreeting()
+      try smtp.hello()
+      _ = try smtp.send(Envelope(sender: "s@x.test", recipients: ["r@y.test"]), content: message)
+    }
+    verify(transport)
+  }
+
+  @Test func failingMessageSourceNeverSendsTheFinalDot() {
+    struct FailingContent: MessageContent {
+      struct ReadFailure: Error {}
+      var byteCount: Int? { nil }
+      var requiresEightBitMIME: Bool { false }
+      func writeChunks(to sink: ([UInt8]) throws -> Void) throws {
+        try sink(Array("Subject: partial\r\n".utf8))
+        throw ReadFailure()
+      }
+    }
+    let transport = ScriptedTransport([
+      "S: 220 mx", "C: EHLO client.example", "S: 250 mx",
+      "C: MAIL FROM:<s@x.test>", "S: 250 OK", "C: RCPT TO:<r@y.test>", "S: 250 OK",
+      "C: DATA", "S: 354 go",
+    ])
+    let smtp = session(transport)
+    do {
+      try smtp.readGreeting()
+      try smtp.hello()
+      _ = try smtp.send(Envelope(sender: "s@x.test", recipients: ["r@y.test"]), content: FailingContent())
+      Issue.record("send should fail")
+    } catch {
+      #expect(ReplyClassification.classify(error) == .localIO)
+    }
+    #expect(!transport.clientLines.contains("."))
+    #expect(transport.closed)
+  }
+
+  @Test func lineBreaksInCommandArgumentsAreRefused() {
+    let transport = ScriptedTransport(["S: 220 mx", "C: EHLO client.example", "S: 250 mx"])
+    let smtp = session(transport)
+    #expect(throws: SMTPError(phase: .mail, reason: .lineBreakInCommand)) {
+      try smtp.readGreeting()
+      try smtp.hello()
+      _ = try smtp.send(Envelope(sender: "s@x.test\r\nRCPT TO:<evil@x>", recipients: ["r@y.test"]), content: message)
+    }
+    verify(transport)
+  }
+
+  @Test func senderRefusedBeforeAnyTransactionThrows() {
+    let transport = ScriptedTransport([
+      "S: 220 mx", "C: EHLO client.example", "S: 250-mx", "S: 250 PIPELINING",
+      "C: MAIL FROM:<s@x.test>", "C: RCPT TO:<r@y.test>",
+      "S: 550 5.7.1 Unconfigured Sending Domain <x.test>", "S: 503 5.5.1 need MAIL",
+    ])
+    let smtp = session(transport)
+    do {
+      try smtp.readGreeting()
+      try smtp.hello()
+      _ = try smtp.send(Envelope(sender: "s@x.test", recipients: ["r@y.test"]), content: message)
+      Issue.record("send should fail")
+    } catch {
+      #expect(error.phase == .mail)
+      #expect(ReplyClassification.classify(error) == .senderRefused)
+    }
+    verify(transport)
+  }
+}
+
+/// A reference box for collecting transcript events from a closure.
+final class Box<Value> {
+  var value: Value
+  init(_ value: Value) { self.value = value }
+}
