@@ -12,6 +12,7 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
 
   /// Copies a kernel-provided address; nil for families other than IPv4 and IPv6 or a short length.
   init?(pointer: UnsafePointer<sockaddr>, length: socklen_t) {
+    guard Int(length) >= MemoryLayout<sa_family_t>.size else { return nil }
     let family = Int32(pointer.pointee.sa_family)
     let needed: Int
     switch family {

@@ -1,6 +1,7 @@
 import Glibc
 
-/// A TCP connection to an SMTP server, optionally inside TLS: the real `Transport`.
+/// A TCP connection to an SMTP server, optionally inside TLS: the real `Transport`. The Transport
+/// folder owns sockets, name resolution and timeouts; TLS itself lives in `TLS/` (`TLSSession`).
 ///
 /// The socket is non-blocking from start to end; every wait is a poll(2) bounded by the caller's
 /// deadline, so a silent server costs a timeout, never a hang (RFC 5321 section 4.5.3.2).
@@ -10,6 +11,8 @@ public final class SocketTransport: Transport {
   public let port: UInt16
   /// The address the connection went to.
   public let peerAddress: SocketAddress
+  /// `peerAddress` in numeric form without port ("192.0.2.1", "2001:db8::1"), for `check`.
+  public var connectedAddress: String { peerAddress.numericHost }
   /// Seconds from the start of `connect` until TCP was established (before any TLS).
   public let connectDuration: Double
   /// "address: reason" for every address that failed before `peerAddress` answered.
@@ -72,7 +75,9 @@ public final class SocketTransport: Transport {
           fd: fd, host: host, port: port, peerAddress: address, connectDuration: elapsed,
           failedAttempts: failures, tlsOptions: tls ?? TLSOptions(serverName: host))
         if implicitTLS {
-          _ = try transport.startTLS(deadline: deadline)
+          // No plaintext check here: nothing was negotiated in plaintext, and a server that greets
+          // in plaintext (a STARTTLS port) fails the handshake with a clearer reason.
+          _ = try transport.upgrade(deadline: deadline, refusePendingPlaintext: false)
         }
         return transport
       }
@@ -193,10 +198,14 @@ public final class SocketTransport: Transport {
   /// reply (STARTTLS response injection, CVE-2021-38371; msmtp refuses the same way). On any
   /// failure the connection is closed, so nothing can continue in plaintext by mistake.
   public func startTLS(deadline: Deadline) throws(TransportError) -> TLSSessionInfo {
+    try upgrade(deadline: deadline, refusePendingPlaintext: true)
+  }
+
+  private func upgrade(deadline: Deadline, refusePendingPlaintext: Bool) throws(TransportError) -> TLSSessionInfo {
     guard fd >= 0 else { throw .closed }
     guard tls == nil else { throw .tls(.setup("TLS is already active on this connection")) }
     do {
-      try ensureNoPendingPlaintext()
+      if refusePendingPlaintext { try ensureNoPendingPlaintext() }
       let session = try TLSSession.handshake(fd: fd, options: tlsOptions, deadline: deadline)
       tls = session
       tlsInfo = session.info

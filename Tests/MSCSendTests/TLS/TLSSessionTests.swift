@@ -194,6 +194,34 @@ struct TLSSessionTests {
     #expect(try transport.read(maxCount: 100, deadline: .after(seconds: 2)) == [])
   }
 
+  @Test func writeAfterServerLeftThrowsClosed() throws {
+    let server = try TLSTestServer(identity: pki.good, mode: .tlsThenClose)
+    let transport = try connect(server, options: TLSOptions(serverName: "localhost", caFile: pki.caFile))
+    defer { transport.close() }
+    #expect(try transport.read(maxCount: 100, deadline: .after(seconds: 2)) == [])
+    // The first records may still be accepted locally; the peer's RST fails a later one. SIGPIPE
+    // is ignored, or this test would kill the test process.
+    var outcome: TransportError?
+    for _ in 0..<200 where outcome == nil {
+      do {
+        try transport.write(Array(repeating: 0x41, count: 1024), deadline: .after(seconds: 1))
+        usleep(1_000)
+      } catch {
+        outcome = error
+      }
+    }
+    #expect(outcome == .closed)
+  }
+
+  @Test func implicitTLSAgainstAPlaintextGreetingFailsTheHandshake() throws {
+    let server = try TLSTestServer(identity: pki.good, mode: .starttls)
+    expectTLSError({
+      if case .handshakeFailed(let text) = $0 { text.contains("wrong version number") } else { false }
+    }) {
+      _ = try connect(server, options: TLSOptions(serverName: "localhost", caFile: pki.caFile))
+    }
+  }
+
   @Test func missingCAFileIsASetupErrorNamingThePath() throws {
     let listener = try LoopbackListener()
     let path = pki.directory + "/does-not-exist.pem"

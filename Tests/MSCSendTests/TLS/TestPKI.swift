@@ -112,8 +112,9 @@ struct ToolError: Error, CustomStringConvertible {
 func toolPath(_ name: String) -> String? {
   if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
   let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-  for directory in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
-    return "\(directory)/\(name)"
+  for directory in path.split(separator: ":") {
+    let candidate = "\(directory)/\(name)"
+    if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
   }
   return nil
 }
