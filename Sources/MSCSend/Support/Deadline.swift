@@ -14,9 +14,11 @@ public struct Deadline: Sendable, Comparable {
     return Deadline(nanoseconds: UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec))
   }
 
-  /// `seconds` from now; durations are clamped to be non-negative.
+  /// `seconds` from now; durations are clamped to 0 ... 100 years (a NaN is 0), so a hostile or
+  /// mistyped timeout in a config file cannot trap.
   public static func after(seconds: Double) -> Deadline {
-    let delta = UInt64(max(0, seconds) * 1_000_000_000)
+    let clamped = seconds > 0 ? min(seconds, 100 * 365 * 86_400) : 0
+    let delta = UInt64(clamped * 1_000_000_000)
     return Deadline(nanoseconds: now().nanoseconds &+ delta)
   }
 
