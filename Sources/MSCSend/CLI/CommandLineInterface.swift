@@ -1,9 +1,54 @@
+import Foundation
+
 /// Entry point of the CLI as a library function, so most CLI tests run in-process.
 public enum CommandLineInterface {
   public static let version = "0.1.0"
 
+  static let commands: [(name: String, summary: String)] = [
+    ("send", "compose and send a message"),
+  ]
+
+  static var help: String {
+    let width = commands.map(\.name.count).max() ?? 0
+    let list = commands.map { "  \($0.name)\(String(repeating: " ", count: width - $0.name.count))  \($0.summary)" }
+    return """
+      usage: msc-send <command> [options]
+
+      msc-send routes mail to the right delivery channel and submits it over SMTP.
+
+      Commands:
+      \(list.joined(separator: "\n"))
+
+      Run `msc-send <command> --help` for a command's options.
+      Options: --help, --version
+
+      """
+  }
+
   public static func run(arguments: [String], environment: [String: String], console: Console) -> ExitCode {
-    console.out("msc-send \(version)\n")
-    return .ok
+    run(arguments: arguments, context: CLIContext(environment: environment, console: console))
+  }
+
+  public static func run(arguments: [String], context: CLIContext) -> ExitCode {
+    SocketTransport.ignoreSIGPIPE()
+    let rest = Array(arguments.dropFirst())
+    guard let command = rest.first else {
+      context.console.err(help)
+      return .usage
+    }
+    switch command {
+    case "-h", "--help", "help":
+      context.console.out(help)
+      return .ok
+    case "-V", "--version":
+      context.console.out("msc-send \(version)\n")
+      return .ok
+    case "send":
+      return SendCommand.run(Array(rest.dropFirst()), context: context)
+    default:
+      let suggestion = Suggestion.nearest(to: command, in: commands.map(\.name)).map { "did you mean `msc-send \($0)`?" }
+      context.error("unknown command \"\(command)\"", hint: suggestion ?? "run `msc-send --help` for the commands")
+      return .usage
+    }
   }
 }

@@ -15,7 +15,13 @@ public protocol Transport: AnyObject {
   var peerIsLoopback: Bool { get }
   /// "host [address]:port", for messages.
   var peerDescription: String { get }
+  /// The local end's numeric address, for an EHLO address literal.
+  var localAddress: String? { get }
   func close()
+}
+
+extension Transport {
+  public var localAddress: String? { nil }
 }
 
 /// What went wrong below SMTP. Carries our conclusion; the SMTP layer adds the phase.

@@ -1,0 +1,65 @@
+import Foundation
+
+/// `msc-send send`: compose a plain-text message and submit it.
+enum SendCommand {
+  static let options: [OptionSpec] = [
+    .value("--server", valueName: "HOST[:PORT]", help: "SMTP server; port 465 means implicit TLS, others STARTTLS"),
+    .value("--tls", valueName: "MODE", help: "starttls | implicit | none (none sends everything in clear)"),
+    .value("--user", valueName: "USER", help: "account to authenticate as"),
+    .value("--password-env", valueName: "VAR", help: "read the password from environment variable VAR"),
+    .value("--password-command", valueName: "CMD", help: "run CMD with sh -c; its first output line is the password"),
+    .value("--token-env", valueName: "VAR", help: "OAuth2 access token from VAR (XOAUTH2/OAUTHBEARER)"),
+    .value("--token-command", valueName: "CMD", help: "run CMD for an OAuth2 access token"),
+    .value("--auth", valueName: "MECH", help: "PLAIN | LOGIN | CRAM-MD5 | XOAUTH2 | OAUTHBEARER (default: strongest offered)"),
+    .value("--from", valueName: "ADDRESS", help: "sender, e.g. \"Alice <alice@example.com>\""),
+    .value("--to", valueName: "ADDRESS", repeatable: true, help: "recipient (repeatable)"),
+    .value("--subject", valueName: "TEXT", help: "subject line (any language)"),
+    .value("--body", valueName: "TEXT", help: "message text"),
+    .value("--body-file", valueName: "FILE", help: "message text from FILE (default: standard input)"),
+    .value("--ca-file", valueName: "FILE", help: "also trust the CA certificates in FILE (PEM)"),
+    .value("--fingerprint", valueName: "sha256:HEX", help: "pin the server certificate's SHA-256 fingerprint"),
+    .flag("--no-verify", help: "do not verify the server certificate (insecure; warns on every run)"),
+    .value("--ehlo", valueName: "NAME", help: "name to greet with (default: this host's FQDN)"),
+    .value("--timeout", valueName: "SECONDS", help: "bound every network step (default: RFC 5321 values)"),
+    .flag("--json", help: "print the result as JSON on stdout"),
+    .flag("-v", "--verbose", help: "print the SMTP transcript on stderr (credentials redacted)"),
+    .flag("-q", "--quiet", help: "print nothing on success"),
+    .flag("-h", "--help", help: "show this help"),
+  ]
+
+  static let usage = "usage: msc-send send --server HOST[:PORT] --from ADDRESS --to ADDRESS [--to ...] [options]"
+
+  static var help: String {
+    """
+    \(usage)
+
+    Composes a plain-text message and submits it over SMTP. Without --body or --body-file the
+    text is read from standard input.
+
+    Options:
+    \(ArgumentParser.helpText(for: options))
+
+    Exit codes: 0 sent; 64 usage; 65 bad address or refused recipients/message; 69 service
+    unavailable; 75 temporary failure, try later; 76 protocol violation; 77 authentication or
+    certificate refused; 78 configuration (e.g. a failing --password-command).
+
+    """
+  }
+
+  static func run(_ arguments: [String], context: CLIContext) -> ExitCode {
+    let parsed: ParsedArguments
+    let request: SendRequest
+    do throws(UsageError) {
+      parsed = try ArgumentParser.parse(arguments, options: options, allowsPositionals: false)
+      if parsed.has("--help") {
+        context.console.out(help)
+        return .ok
+      }
+      request = try SendRequest(parsed)
+    } catch {
+      context.error(error.message, hint: error.hint ?? usage)
+      return .usage
+    }
+    return SendExecution(request: request, context: context).run()
+  }
+}

@@ -1,0 +1,126 @@
+/// The `send` flags, checked for shape (values are checked later: addresses by the composer,
+/// secrets when they are read).
+struct SendRequest {
+  var server: ServerAddress
+  var tlsMode: TLSMode
+  var user: String?
+  var secret: SecretSource?
+  var secretIsToken: Bool
+  var mechanism: AuthMechanism?
+  var from: String
+  var to: [String]
+  var subject: String
+  var body: BodySource
+  var caFile: String?
+  var pinnedSHA256: String?
+  var verify: Bool
+  var helloName: String?
+  var timeout: Double?
+  var json: Bool
+  var verbose: Bool
+  var quiet: Bool
+
+  enum BodySource: Equatable {
+    case text(String)
+    case file(String)
+    case standardInput
+  }
+
+  init(_ arguments: ParsedArguments) throws(UsageError) {
+    guard let serverText = arguments.value("--server") else {
+      throw UsageError("--server is required", hint: "e.g. --server smtp.example.com:587")
+    }
+    server = try ServerAddress.parse(serverText)
+    if let mode = arguments.value("--tls") {
+      guard let parsed = TLSMode(rawValue: mode.lowercased()) else {
+        throw UsageError("invalid --tls \"\(mode)\": expected starttls, implicit or none")
+      }
+      tlsMode = parsed
+    } else {
+      tlsMode = SMTPEndpoint.defaultTLSMode(forPort: server.port ?? 587)
+    }
+    if server.port == nil { server.port = SMTPEndpoint.defaultPort(for: tlsMode) }
+
+    let secretOptions = ["--password-env", "--password-command", "--token-env", "--token-command"]
+      .filter { arguments.has($0) }
+    guard secretOptions.count <= 1 else {
+      throw UsageError("\(secretOptions.joined(separator: " and ")) exclude each other: give one")
+    }
+    user = arguments.value("--user")
+    secretIsToken = secretOptions.first?.hasPrefix("--token") ?? false
+    switch secretOptions.first {
+    case "--password-env": secret = .environment(arguments.value("--password-env") ?? "")
+    case "--token-env": secret = .environment(arguments.value("--token-env") ?? "")
+    case "--password-command": secret = .command(arguments.value("--password-command") ?? "")
+    case "--token-command": secret = .command(arguments.value("--token-command") ?? "")
+    default: secret = nil
+    }
+    if secret != nil && user == nil {
+      throw UsageError("\(secretOptions[0]) needs --user")
+    }
+    if user != nil && secret == nil {
+      throw UsageError("--user needs a secret", hint: "give --password-env VAR or --password-command CMD (or --token-env/--token-command)")
+    }
+    if let name = arguments.value("--auth") {
+      guard let parsed = AuthMechanism(name: name) else {
+        throw UsageError("unknown --auth \"\(name)\": expected one of "
+          + AuthMechanism.allCases.map(\.rawValue).joined(separator: ", "))
+      }
+      guard secret != nil else { throw UsageError("--auth needs --user and a password or token") }
+      let fits = parsed.accepts(secretIsToken ? .bearerToken(user: "", token: "") : .password(user: "", password: ""))
+      guard fits else {
+        throw UsageError("--auth \(parsed.rawValue) needs " + (secretIsToken ? "a password, not a token" : "a token (--token-env or --token-command)"))
+      }
+      mechanism = parsed
+    }
+
+    guard let from = arguments.value("--from") else { throw UsageError("--from is required") }
+    self.from = from
+    to = arguments.all("--to")
+    guard !to.isEmpty else { throw UsageError("at least one --to is required") }
+    subject = arguments.value("--subject") ?? ""
+
+    switch (arguments.value("--body"), arguments.value("--body-file")) {
+    case (.some, .some): throw UsageError("--body and --body-file exclude each other")
+    case (.some(let text), nil): body = .text(text)
+    case (nil, .some(let path)): body = .file(path)
+    case (nil, nil): body = .standardInput
+    }
+
+    caFile = arguments.value("--ca-file")
+    if let pin = arguments.value("--fingerprint") {
+      pinnedSHA256 = try Self.parseFingerprint(pin)
+    }
+    verify = !arguments.has("--no-verify")
+    helloName = arguments.value("--ehlo")
+    if let name = helloName, name.isEmpty || name.contains(where: { $0.isWhitespace || $0.isNewline }) {
+      throw UsageError("invalid --ehlo \"\(name)\": a host name or address literal without spaces")
+    }
+    if let text = arguments.value("--timeout") {
+      guard let seconds = Double(text), seconds > 0, seconds <= 3600 else {
+        throw UsageError("invalid --timeout \"\(text)\": expected seconds between 1 and 3600")
+      }
+      timeout = seconds
+    }
+    json = arguments.has("--json")
+    verbose = arguments.has("--verbose")
+    quiet = arguments.has("--quiet")
+    if tlsMode == .none && (caFile != nil || pinnedSHA256 != nil || !verify) {
+      throw UsageError("--ca-file, --fingerprint and --no-verify need TLS, but --tls none was given")
+    }
+  }
+
+  /// `sha256:HEX` (colons allowed between bytes) to 64 lower-case hex digits.
+  static func parseFingerprint(_ text: String) throws(UsageError) -> String {
+    var value = text.lowercased()
+    if value.hasPrefix("sha256:") { value.removeFirst(7) } else if value.contains(":") && value.count < 64 {
+      throw UsageError("unsupported --fingerprint \"\(text)\": only sha256:HEX")
+    }
+    value.removeAll { $0 == ":" }
+    guard value.count == 64, value.allSatisfy(\.isHexDigit) else {
+      throw UsageError("invalid --fingerprint \"\(text)\": expected sha256: and 64 hex digits",
+        hint: "openssl x509 -in cert.pem -noout -fingerprint -sha256")
+    }
+    return value
+  }
+}
