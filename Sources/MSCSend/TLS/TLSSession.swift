@@ -52,8 +52,8 @@ final class TLSSession {
       }
     }
     if options.verify {
-      // OpenSSL 3 parses an address literal here and then checks the IP SANs (RFC 6125 section 6.2
-      // for names, no wildcard in a partial label).
+      // OpenSSL 3 parses an address literal here and then checks the IP SANs; names are checked
+      // against DNS SANs, a wildcard only as a whole left-most label (RFC 9525 section 6.3).
       SSL_set_hostflags(ssl, UInt32(X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS))
       guard SSL_set1_host(ssl, serverName.bare) == 1 else {
         throw .tls(.setup("cannot set the name to verify (\(serverName.bare)): \(TLSContext.drainErrorQueue())"))

@@ -58,14 +58,13 @@ public final class SocketTransport: Transport {
     for (index, address) in addresses.enumerated() {
       // Share what is left among the addresses still to try, so one black-holed address cannot
       // use up the time of the others; time an address leaves unused passes on to the next.
-      let remaining = deadline.nanoseconds > Deadline.now().nanoseconds
-        ? deadline.nanoseconds - Deadline.now().nanoseconds : 0
-      if remaining == 0 {
+      let now = Deadline.now().nanoseconds
+      guard deadline.nanoseconds > now else {
         failures.append("\(address.numericHost): not tried, connect timeout used up")
         continue
       }
-      let share = remaining / UInt64(addresses.count - index)
-      let attemptDeadline = Deadline(nanoseconds: Deadline.now().nanoseconds + share)
+      let share = (deadline.nanoseconds - now) / UInt64(addresses.count - index)
+      let attemptDeadline = Deadline(nanoseconds: now + share)
       switch attempt(address, deadline: attemptDeadline) {
       case .failure(let reason):
         failures.append("\(address.numericHost): \(reason.text)")

@@ -48,6 +48,7 @@ struct TLSSessionTests {
 
   @Test func verifiesAgainstCAFileByHostName() throws {
     let server = try TLSTestServer(identity: pki.good)
+    defer { server.stop() }
     let transport = try connect(server, options: TLSOptions(serverName: "localhost", caFile: pki.caFile))
     defer { transport.close() }
     let info = try #require(transport.tlsInfo)
@@ -67,6 +68,7 @@ struct TLSSessionTests {
 
   @Test func verifiesIPv4LiteralAgainstIPSubjectAlternativeName() throws {
     let server = try TLSTestServer(identity: pki.good)
+    defer { server.stop() }
     let transport = try connect(server, options: TLSOptions(serverName: "127.0.0.1", caFile: pki.caFile))
     defer { transport.close() }
     #expect(transport.tlsInfo?.verified == true)
@@ -76,6 +78,7 @@ struct TLSSessionTests {
   @Test(.enabled(if: LoopbackListener.ipv6Available, "no IPv6 loopback here"))
   func verifiesIPv6LiteralAgainstIPSubjectAlternativeName() throws {
     let server = try TLSTestServer(identity: pki.good, host: "::1")
+    defer { server.stop() }
     let transport = try connect(server, host: "::1", options: TLSOptions(serverName: "::1", caFile: pki.caFile))
     defer { transport.close() }
     #expect(transport.tlsInfo?.verified == true)
@@ -85,6 +88,7 @@ struct TLSSessionTests {
 
   @Test func ipLiteralMissingFromCertificateFails() throws {
     let server = try TLSTestServer(identity: pki.wrongName)
+    defer { server.stop() }
     expectTLSError({ if case .verificationFailed(let text) = $0 { text.contains("127.0.0.1") } else { false } }) {
       _ = try connect(server, options: TLSOptions(serverName: "127.0.0.1", caFile: pki.caFile))
     }
@@ -92,6 +96,7 @@ struct TLSSessionTests {
 
   @Test func selfSignedFailsAgainstSystemStore() throws {
     let server = try TLSTestServer(identity: pki.selfSigned)
+    defer { server.stop() }
     expectTLSError({ if case .verificationFailed(let text) = $0 { text.contains("self-signed") } else { false } }) {
       _ = try connect(server, options: TLSOptions(serverName: "localhost"))
     }
@@ -99,6 +104,7 @@ struct TLSSessionTests {
 
   @Test func wrongNameFails() throws {
     let server = try TLSTestServer(identity: pki.wrongName)
+    defer { server.stop() }
     expectTLSError({
       if case .verificationFailed(let text) = $0 { text.contains("hostname mismatch") && text.contains("localhost") }
       else { false }
@@ -109,6 +115,7 @@ struct TLSSessionTests {
 
   @Test func expiredCertificateFails() throws {
     let server = try TLSTestServer(identity: pki.expired)
+    defer { server.stop() }
     expectTLSError({ if case .verificationFailed(let text) = $0 { text.contains("expired") } else { false } }) {
       _ = try connect(server, options: TLSOptions(serverName: "localhost", caFile: pki.caFile))
     }
@@ -116,6 +123,7 @@ struct TLSSessionTests {
 
   @Test func matchingPinSucceeds() throws {
     let server = try TLSTestServer(identity: pki.good)
+    defer { server.stop() }
     // The CLI's "AB:CD:..." form pins as well as lower-case hex.
     let options = TLSOptions(serverName: "localhost", caFile: pki.caFile, pinnedSHA256: pki.goodFingerprintCLI)
     let transport = try connect(server, options: options)
@@ -126,6 +134,7 @@ struct TLSSessionTests {
 
   @Test func pinAloneTrustsSelfSignedWhenVerificationIsOff() throws {
     let server = try TLSTestServer(identity: pki.selfSigned)
+    defer { server.stop() }
     let pin = TLSSession.normalizedFingerprint(pki.selfSignedFingerprintCLI)
     let transport = try connect(server, options: TLSOptions(serverName: "localhost", verify: false, pinnedSHA256: pin))
     defer { transport.close() }
@@ -135,6 +144,7 @@ struct TLSSessionTests {
 
   @Test func mismatchedPinFailsEvenWhenChainVerifies() throws {
     let server = try TLSTestServer(identity: pki.good)
+    defer { server.stop() }
     let wrongPin = String(repeating: "0", count: 64)
     let actual = TLSSession.normalizedFingerprint(pki.goodFingerprintCLI)
     expectTLSError({ $0 == .fingerprintMismatch(expected: wrongPin, actual: actual) }) {
@@ -145,6 +155,7 @@ struct TLSSessionTests {
 
   @Test func verificationOffStillEncryptsAndSaysUnverified() throws {
     let server = try TLSTestServer(identity: pki.selfSigned)
+    defer { server.stop() }
     let transport = try connect(server, options: TLSOptions(serverName: "localhost", verify: false))
     defer { transport.close() }
     #expect(transport.isEncrypted)
@@ -155,6 +166,7 @@ struct TLSSessionTests {
 
   @Test func tls11OnlyServerIsRefused() throws {
     let server = try TLSTestServer(identity: pki.good, mode: .tls11)
+    defer { server.stop() }
     expectTLSError({ if case .handshakeFailed(let text) = $0 { text.contains("protocol") } else { false } }) {
       _ = try connect(server, options: TLSOptions(serverName: "localhost", caFile: pki.caFile))
     }
@@ -162,6 +174,7 @@ struct TLSSessionTests {
 
   @Test func startTLSUpgradesInPlace() throws {
     let server = try TLSTestServer(identity: pki.good, mode: .starttls)
+    defer { server.stop() }
     let transport = try SocketTransport.connect(
       host: "127.0.0.1", port: server.port, tls: TLSOptions(serverName: "localhost", caFile: pki.caFile),
       implicitTLS: false, connectTimeout: 3)
@@ -179,6 +192,7 @@ struct TLSSessionTests {
 
   @Test func readTimesOutInsideTLS() throws {
     let server = try TLSTestServer(identity: pki.good)
+    defer { server.stop() }
     let transport = try connect(server, options: TLSOptions(serverName: "localhost", caFile: pki.caFile))
     defer { transport.close() }
     let start = Deadline.now()
@@ -189,6 +203,7 @@ struct TLSSessionTests {
 
   @Test func closeWithoutCloseNotifyIsEndOfStream() throws {
     let server = try TLSTestServer(identity: pki.good, mode: .tlsThenClose)
+    defer { server.stop() }
     let transport = try connect(server, options: TLSOptions(serverName: "localhost", caFile: pki.caFile))
     defer { transport.close() }
     #expect(try transport.read(maxCount: 100, deadline: .after(seconds: 2)) == [])
@@ -196,6 +211,7 @@ struct TLSSessionTests {
 
   @Test func writeAfterServerLeftThrowsClosed() throws {
     let server = try TLSTestServer(identity: pki.good, mode: .tlsThenClose)
+    defer { server.stop() }
     let transport = try connect(server, options: TLSOptions(serverName: "localhost", caFile: pki.caFile))
     defer { transport.close() }
     #expect(try transport.read(maxCount: 100, deadline: .after(seconds: 2)) == [])
@@ -215,6 +231,7 @@ struct TLSSessionTests {
 
   @Test func implicitTLSAgainstAPlaintextGreetingFailsTheHandshake() throws {
     let server = try TLSTestServer(identity: pki.good, mode: .starttls)
+    defer { server.stop() }
     expectTLSError({
       if case .handshakeFailed(let text) = $0 { text.contains("wrong version number") } else { false }
     }) {
@@ -224,6 +241,7 @@ struct TLSSessionTests {
 
   @Test func missingCAFileIsASetupErrorNamingThePath() throws {
     let listener = try LoopbackListener()
+    defer { listener.close() }
     let path = pki.directory + "/does-not-exist.pem"
     expectTLSError({ if case .setup(let text) = $0 { text.contains(path) } else { false } }) {
       _ = try SocketTransport.connect(
@@ -234,6 +252,7 @@ struct TLSSessionTests {
 
   @Test func caFileWithoutCertificatesIsASetupError() throws {
     let listener = try LoopbackListener()
+    defer { listener.close() }
     let path = pki.directory + "/not-a-certificate.pem"
     try "hello\n".write(toFile: path, atomically: true, encoding: .utf8)
     expectTLSError({ if case .setup(let text) = $0 { text.contains(path) } else { false } }) {

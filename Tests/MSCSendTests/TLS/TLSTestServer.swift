@@ -49,7 +49,11 @@ final class TLSTestServer {
     self.port = port
   }
 
-  deinit { Self.stop(process) }
+  deinit { stop() }
+
+  /// Stops the server (idempotent). Tests call it in a `defer`: ARC may end an unused local's
+  /// lifetime before the end of its scope, which would stop the server mid-test.
+  func stop() { Self.stop(process) }
 
   /// SIGTERM to its own pid, wait at most 2 s, then SIGKILL.
   private static func stop(_ process: Process) {

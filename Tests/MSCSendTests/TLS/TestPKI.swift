@@ -30,8 +30,13 @@ struct TestPKI: Sendable {
     do throws(ToolError) { return .success(try generate()) } catch { return .failure(error) }
   }()
 
+  private static let temporaryDirectory =
+    NSTemporaryDirectory() + "msc-send-pki-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+
   private static func generate() throws(ToolError) -> TestPKI {
-    let directory = NSTemporaryDirectory() + "msc-send-pki-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    let directory = temporaryDirectory
+    // Swift Testing has no whole-run teardown; exit handlers still run.
+    atexit { try? FileManager.default.removeItem(atPath: TestPKI.temporaryDirectory) }
     do {
       try FileManager.default.createDirectory(atPath: directory + "/db", withIntermediateDirectories: true)
       try "".write(toFile: directory + "/db/index.txt", atomically: true, encoding: .utf8)

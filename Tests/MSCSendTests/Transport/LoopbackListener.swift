@@ -4,7 +4,8 @@ import Glibc
 
 /// A listening TCP socket on 127.0.0.1 or ::1 with a kernel-chosen port, driven by the test
 /// itself: the kernel completes handshakes into the backlog even when nobody calls accept(2),
-/// which gives "a server that accepts but never writes" for free.
+/// which gives "a server that accepts but never writes" for free. Tests close it in a `defer`,
+/// so that ARC cannot end its life (and reset the pending connection) before the test is done.
 final class LoopbackListener {
   let fd: Int32
   let port: UInt16

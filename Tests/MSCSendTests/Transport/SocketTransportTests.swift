@@ -25,6 +25,7 @@ struct SocketTransportTests {
 
   @Test func refusedPortReportsEveryAttempt() throws {
     let bound = try LoopbackListener(listening: false)
+    defer { bound.close() }
     let error = expectConnectError {
       _ = try SocketTransport.connect(
         host: "127.0.0.1", port: bound.port, tls: nil, implicitTLS: false, connectTimeout: 2)
@@ -49,6 +50,7 @@ struct SocketTransportTests {
     // A full accept queue (backlog 0 and one connection waiting) makes Linux drop further SYNs,
     // which looks like an unreachable host without leaving loopback.
     let listener = try LoopbackListener(backlog: 0)
+    defer { listener.close() }
     let first = try SocketTransport.connect(
       host: "127.0.0.1", port: listener.port, tls: nil, implicitTLS: false, connectTimeout: 2)
     defer { first.close() }
@@ -64,6 +66,7 @@ struct SocketTransportTests {
 
   @Test func ipv4LoopbackConnection() throws {
     let listener = try LoopbackListener()
+    defer { listener.close() }
     let transport = try SocketTransport.connect(
       host: "127.0.0.1", port: listener.port, tls: nil, implicitTLS: false, connectTimeout: 2)
     defer { transport.close() }
@@ -88,6 +91,7 @@ struct SocketTransportTests {
   @Test(.enabled(if: LoopbackListener.ipv6Available, "no IPv6 loopback here"))
   func ipv6LoopbackConnection() throws {
     let listener = try LoopbackListener(host: "::1")
+    defer { listener.close() }
     let transport = try SocketTransport.connect(
       host: "::1", port: listener.port, tls: nil, implicitTLS: false, connectTimeout: 2)
     defer { transport.close() }
@@ -98,6 +102,7 @@ struct SocketTransportTests {
 
   @Test func hostNameResolvesToLoopbackByAddress() throws {
     let listener = try LoopbackListener()
+    defer { listener.close() }
     // "localhost" may resolve to ::1 first, where nothing listens: that attempt is recorded and
     // the IPv4 address is tried next.
     let transport = try SocketTransport.connect(
@@ -110,6 +115,7 @@ struct SocketTransportTests {
 
   @Test func readTimesOutWhenServerStaysSilent() throws {
     let listener = try LoopbackListener()  // never accepts, never writes
+    defer { listener.close() }
     let transport = try SocketTransport.connect(
       host: "127.0.0.1", port: listener.port, tls: nil, implicitTLS: false, connectTimeout: 2)
     defer { transport.close() }
@@ -121,6 +127,7 @@ struct SocketTransportTests {
 
   @Test func readReturnsEmptyAtEndOfStream() throws {
     let listener = try LoopbackListener()
+    defer { listener.close() }
     let transport = try SocketTransport.connect(
       host: "127.0.0.1", port: listener.port, tls: nil, implicitTLS: false, connectTimeout: 2)
     defer { transport.close() }
@@ -130,6 +137,7 @@ struct SocketTransportTests {
 
   @Test func writeToAGonePeerThrowsClosed() throws {
     let listener = try LoopbackListener()
+    defer { listener.close() }
     let transport = try SocketTransport.connect(
       host: "127.0.0.1", port: listener.port, tls: nil, implicitTLS: false, connectTimeout: 2)
     defer { transport.close() }
@@ -149,6 +157,7 @@ struct SocketTransportTests {
 
   @Test func largeWriteArrivesComplete() throws {
     let listener = try LoopbackListener()
+    defer { listener.close() }
     let transport = try SocketTransport.connect(
       host: "127.0.0.1", port: listener.port, tls: nil, implicitTLS: false, connectTimeout: 2)
     defer { transport.close() }
@@ -170,6 +179,7 @@ struct SocketTransportTests {
 
   @Test func startTLSRefusesPlaintextAlreadyWaiting() throws {
     let listener = try LoopbackListener()
+    defer { listener.close() }
     let transport = try SocketTransport.connect(
       host: "127.0.0.1", port: listener.port, tls: TLSOptions(serverName: "localhost"), implicitTLS: false,
       connectTimeout: 2)
@@ -190,6 +200,7 @@ struct SocketTransportTests {
 
   @Test func closeIsIdempotent() throws {
     let listener = try LoopbackListener()
+    defer { listener.close() }
     let transport = try SocketTransport.connect(
       host: "127.0.0.1", port: listener.port, tls: nil, implicitTLS: false, connectTimeout: 2)
     transport.close()
