@@ -137,6 +137,20 @@ public final class SocketTransport: Transport {
 
   // MARK: Transport
 
+  /// The local end's numeric address (getsockname), for an EHLO address literal.
+  public var localAddress: String? {
+    guard fd >= 0 else { return nil }
+    var storage = sockaddr_storage()
+    var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+    let result = withUnsafeMutablePointer(to: &storage) { pointer in
+      pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    guard result == 0 else { return nil }
+    return withUnsafePointer(to: &storage) { pointer in
+      pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketAddress(pointer: $0, length: length) }
+    }?.numericHost
+  }
+
   public var isEncrypted: Bool { tls != nil }
 
   public var peerIsLoopback: Bool { peerAddress.isLoopback }
