@@ -1,6 +1,10 @@
-/// Parses TOML 1.0.0 (https://toml.io/en/v1.0.0). Whole document in memory, one pass, no
-/// backtracking beyond a few bytes, so time is linear in the input; nesting is capped so no input
-/// can exhaust the stack.
+/// The TOML folder owns reading TOML 1.0.0 (https://toml.io/en/v1.0.0) into a tree of values that
+/// remember where each key and value was written, so that config errors can name file, line and
+/// column. It uses only the Swift standard library.
+///
+/// Whole document in memory, one pass, no backtracking beyond a few bytes, so time is linear in
+/// the input; nesting is capped so that no input can exhaust the stack. Checked against the
+/// official toml-test suite (Tests/MSCSendTests/Config/TOMLConformanceTests.swift).
 public enum TOMLParser {
   /// Arrays and inline tables nested deeper than this, or table paths longer than this, are
   /// rejected: recursion depth is bounded by the input, and config files never come close.
@@ -92,7 +96,8 @@ struct DocumentParser {
     }
     scanner.advance()
     scanner.skipWhitespace()
-    let node = try parseValue(depth: table.depth)
+    // The dotted key's tables are made after the value is parsed, but count towards its nesting.
+    let node = try parseValue(depth: table.depth + keys.count - 1)
     try insert(node, at: keys, into: table)
   }
 

@@ -7,9 +7,8 @@ extension TOMLScanner {
     let start = position
     let first = index
     while let byte = peek(), Self.isNumberByte(byte) { advance() }
-    let token = Array(bytes[first..<index])
-    // Every byte of the token is ASCII, so the column of token[i] is start.column + i.
-    var number = NumberToken(bytes: token, start: start, following: describeCurrent(), file: file)
+    // Every byte of the token is ASCII, so the column of its i-th byte is start.column + i.
+    var number = NumberToken(bytes: bytes[first..<index], start: start, scanner: self)
     return try number.value()
   }
 
@@ -18,30 +17,31 @@ extension TOMLScanner {
   }
 }
 
-/// One number as written, checked and converted.
+/// One number as written, checked and converted. `index` counts from the token's first byte.
 private struct NumberToken {
-  let bytes: [UInt8]
+  let bytes: ArraySlice<UInt8>
   let start: SourcePosition
-  /// What comes after the number, for "expected a digit, found ..." at its end.
-  let following: String
-  let file: String?
+  /// Positioned just after the number: names what follows it in errors, and knows the file name.
+  let scanner: TOMLScanner
   var index = 0
 
-  init(bytes: [UInt8], start: SourcePosition, following: String, file: String?) {
+  init(bytes: ArraySlice<UInt8>, start: SourcePosition, scanner: TOMLScanner) {
     self.bytes = bytes
     self.start = start
-    self.following = following
-    self.file = file
+    self.scanner = scanner
   }
 
   var text: String { String(decoding: bytes, as: UTF8.self) }
 
   func error(_ message: String, at offset: Int? = nil) -> TOMLError {
-    let column = start.column + (offset ?? 0)
-    return TOMLError(message: message, position: SourcePosition(line: start.line, column: column), file: file)
+    scanner.error(message, at: SourcePosition(line: start.line, column: start.column + (offset ?? 0)))
   }
 
-  func byte(_ offset: Int = 0) -> UInt8? { index + offset < bytes.count ? bytes[index + offset] : nil }
+  func byte(_ offset: Int = 0) -> UInt8? {
+    index + offset < bytes.count ? bytes[bytes.startIndex + index + offset] : nil
+  }
+
+  func character(at offset: Int) -> String { String(UnicodeScalar(bytes[bytes.startIndex + offset])) }
 
   mutating func value() throws(TOMLError) -> TOMLValue {
     var negative = false
@@ -49,7 +49,7 @@ private struct NumberToken {
       negative = byte() == UInt8(ascii: "-")
       index += 1
     }
-    let unsigned = bytes[index...]
+    let unsigned = bytes.dropFirst(index)
     if unsigned.elementsEqual("inf".utf8) { return .float(negative ? -.infinity : .infinity) }
     if unsigned.elementsEqual("nan".utf8) { return .float(negative ? -.nan : .nan) }
     if byte() == UInt8(ascii: "0"), let radix = Self.radix(for: byte(1)) {
@@ -64,7 +64,7 @@ private struct NumberToken {
     }
     let integerStart = index
     try scanDigitGroup(radix: 10, what: "integer")
-    if bytes[integerStart] == UInt8(ascii: "0") && index - integerStart > 1 {
+    if bytes[bytes.startIndex + integerStart] == UInt8(ascii: "0") && index - integerStart > 1 {
       throw error("leading zeros are not allowed in decimal numbers", at: integerStart)
     }
     let integerEnd = index
@@ -81,17 +81,18 @@ private struct NumberToken {
       try scanDigitGroup(radix: 10, what: "exponent")
     }
     if index < bytes.count {
-      throw error("unexpected \"\(String(UnicodeScalar(bytes[index])))\" in number \"\(text)\"", at: index)
+      throw error("unexpected \"\(character(at: index))\" in number \"\(text)\"", at: index)
     }
     if isFloat { return .float(try floatValue()) }
-    return .integer(try decimalValue(digits: bytes[integerStart..<integerEnd], negative: negative))
+    let digits = bytes.dropFirst(integerStart).prefix(integerEnd - integerStart)
+    return .integer(try decimalValue(digits: digits, negative: negative))
   }
 
   /// One or more digits, with each `_` between two digits (spec: "each underscore must be
   /// surrounded by at least one digit on each side").
   private mutating func scanDigitGroup(radix: Int, what: String) throws(TOMLError) {
     guard let first = byte(), Self.digitValue(first, radix: radix) != nil else {
-      let found = byte().map { "\"\(String(UnicodeScalar($0)))\"" } ?? following
+      let found = index < bytes.count ? "\"\(character(at: index))\"" : scanner.describeCurrent()
       throw error("expected a digit in the \(what) of \"\(text)\", found \(found)", at: index)
     }
     index += 1
@@ -116,10 +117,10 @@ private struct NumberToken {
     let digitsStart = index
     try scanDigitGroup(radix: radix, what: "integer")
     if index < bytes.count {
-      throw error("unexpected \"\(String(UnicodeScalar(bytes[index])))\" in number \"\(text)\"", at: index)
+      throw error("unexpected \"\(character(at: index))\" in number \"\(text)\"", at: index)
     }
     var value: Int64 = 0
-    for byte in bytes[digitsStart...] where byte != UInt8(ascii: "_") {
+    for byte in bytes.dropFirst(digitsStart) where byte != UInt8(ascii: "_") {
       let (shifted, overflow1) = value.multipliedReportingOverflow(by: Int64(radix))
       let (sum, overflow2) = shifted.addingReportingOverflow(Int64(Self.digitValue(byte, radix: radix)!))
       guard !overflow1 && !overflow2 else { throw error("integer \(text) does not fit in 64 bits") }

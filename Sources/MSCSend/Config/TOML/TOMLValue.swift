@@ -1,6 +1,4 @@
-/// The TOML folder owns reading TOML 1.0.0 (https://toml.io/en/v1.0.0) into a tree of values that
-/// remember where each key and value was written, so that config errors can name file, line and
-/// column. It depends only on the Swift standard library.
+// The value tree that `TOMLParser` produces; see TOMLParser.swift for what this folder owns.
 
 /// Where something was written in a TOML document. Both numbers are 1-based; the column counts
 /// Unicode scalars, not bytes, so it matches what an editor shows for non-ASCII text.
@@ -57,7 +55,7 @@ public indirect enum TOMLValue: Sendable, Equatable {
   }
 
   /// `typeName` with its indefinite article: "an integer", "a string".
-  var typeNameWithArticle: String {
+  public var typeNameWithArticle: String {
     switch self {
     case .integer, .offsetDateTime, .array: "an \(typeName)"
     default: "a \(typeName)"
