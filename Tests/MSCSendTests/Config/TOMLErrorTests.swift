@@ -90,3 +90,12 @@ func tomlErrorMessageAndPosition(document: String, expected: String) {
     }
   }
 }
+
+@Test func tomlHeaderOverInlineTableNamesIt() {
+  do {
+    _ = try TOMLParser.parse("a = {}\n[a]")
+    Issue.record("inline table reopened")
+  } catch {
+    #expect(error.description == "2:1: table [a] conflicts with the key defined at 1:1 (an inline table)")
+  }
+}

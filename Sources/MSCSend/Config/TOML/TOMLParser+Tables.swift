@@ -149,7 +149,7 @@ extension DocumentParser {
         + "\(array.position)", at: start)
     case .value(let value):
       throw scanner.error("table [\(name)] conflicts with the key defined at \(existing.keyPosition) ("
-        + "\(value.value.typeNameWithArticle))", at: start)
+        + "\(Self.describe(value)))", at: start)
     }
   }
 
@@ -162,23 +162,24 @@ extension DocumentParser {
     let last = keys[keys.count - 1]
     let name = TOMLScanner.display(keys.map(\.name))
     let array: TableBuilder.TableArray
-    switch parent.entry(last.name)?.slot {
+    let existing = parent.entry(last.name)
+    switch existing?.slot {
     case nil:
       array = TableBuilder.TableArray(position: start)
       parent.add(last.name, at: last.position, .tableArray(array))
-    case .tableArray(let existing):
-      array = existing
+    case .tableArray(let tableArray):
+      array = tableArray
     case .table(let table):
       throw scanner.error("array of tables [[\(name)]] conflicts with the table defined at \(table.position)",
         at: start)
     case .value(let value):
       if case .array = value.value {
-        throw scanner.error("cannot append to the static array \(TOMLScanner.quoted(keys.map(\.name))) defined at "
-          + "\(value.position): "
-          + "[[\(name)]] only extends arrays made by [[\(name)]]", at: start)
+        throw scanner.error("cannot append to the static array \(TOMLScanner.quoted(keys.map(\.name))) defined "
+          + "at \(value.position): [[\(name)]] only extends arrays made by [[\(name)]]", at: start)
       }
-      throw scanner.error("array of tables [[\(name)]] conflicts with the key defined at "
-        + "\(parent.entry(last.name)!.keyPosition) (\(value.value.typeNameWithArticle))", at: start)
+      let keyPosition = existing?.keyPosition ?? value.position
+      throw scanner.error("array of tables [[\(name)]] conflicts with the key defined at \(keyPosition) ("
+        + "\(Self.describe(value)))", at: start)
     }
     try checkNesting(parent.depth + 1)
     let table = TableBuilder(position: start, definition: .header, key: last.name, under: parent)
@@ -212,6 +213,12 @@ extension DocumentParser {
     let table = TableBuilder(position: key.position, definition: definition, key: key.name, under: parent)
     parent.add(key.name, at: key.position, .table(table))
     return table
+  }
+
+  /// "an integer", or "an inline table" for a table that is a value.
+  private static func describe(_ node: TOMLNode) -> String {
+    if case .table = node.value { return "an inline table" }
+    return node.value.typeNameWithArticle
   }
 
   private func notATable(_ path: [String], _ node: TOMLNode, at position: SourcePosition) -> TOMLError {

@@ -151,18 +151,17 @@ extension TOMLScanner {
   private mutating func scanUnicodeEscape(
     digits: Int, start: SourcePosition, into text: inout [UInt8]
   ) throws(TOMLError) {
+    let letter = digits == 4 ? "u" : "U"
     var value: UInt32 = 0
     for _ in 0..<digits {
       guard let byte = peek(), let digit = Self.hexDigitValue(byte) else {
-        throw error(
-          "\\\(digits == 4 ? "u" : "U") escape needs exactly \(digits) hex digits, found \(describeCurrent())")
+        throw error("\\\(letter) escape needs exactly \(digits) hex digits, found \(describeCurrent())")
       }
       value = value << 4 | UInt32(digit)
       advance()
     }
     guard let scalar = Unicode.Scalar(value) else {
-      throw error("escape \\\(digits == 4 ? "u" : "U")\(Self.hex(value, digits: digits)) is not a Unicode scalar value",
-        at: start)
+      throw error("escape \\\(letter)\(Self.hex(value, digits: digits)) is not a Unicode scalar value", at: start)
     }
     text.append(contentsOf: String(scalar).utf8)
   }
