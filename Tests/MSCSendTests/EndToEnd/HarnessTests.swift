@@ -6,7 +6,7 @@ import Testing
 /// Proves the end-to-end harness on its own, without msc-send: the certificates verify as designed,
 /// aiosmtpd delivers what Python's smtplib sends, and every fault scenario misbehaves as scripted.
 /// When an end-to-end test of the CLI fails, these say whether to look at the CLI or the harness.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(2)))
 struct HarnessTests {
   static let message = "From: a@example.test\r\nTo: b@example.test\r\nSubject: harness\r\n\r\n"
     + ".a line that needs dot-stuffing\r\nbody line\r\n"

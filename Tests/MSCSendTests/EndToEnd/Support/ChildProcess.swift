@@ -14,12 +14,14 @@ struct ProcessResult: Sendable {
   var elapsedSeconds: Double { elapsed.inSeconds }
 
   /// Everything the process printed, for failure messages.
-  var transcript: String { "exit \(exit) after \(elapsed)\(timedOut ? " (killed: timeout)" : "")\n"
-    + "--- stdout\n\(stdout)--- stderr\n\(stderr)" }
+  var transcript: String {
+    let ending = timedOut ? "killed after its timeout" : "exit \(exit)"
+    return "\(ending) after \(elapsed)\n--- stdout\n\(stdout)\n--- stderr\n\(stderr)"
+  }
 }
 
 /// Runs a program to completion with a hard timeout: stdout and stderr go to files (a chatty child can
-/// never block on a full pipe), stdin comes from `stdin` or `/dev/null` (never the test runner's own).
+/// never block on a full pipe), stdin comes from `stdin` or is empty (never the test runner's own).
 /// Waits by polling every few milliseconds, so a suspended test gives its thread back.
 func runProcess(
   _ executable: URL, arguments: [String], environment: [String: String]? = nil,

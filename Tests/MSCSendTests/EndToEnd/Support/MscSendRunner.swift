@@ -1,10 +1,12 @@
 import Foundation
 
-/// The built `msc-send` binary. Under Swift Testing on Linux `Bundle.main.bundleURL` is
-/// `<scratch>/<triple>/debug`, where SwiftPM puts the executable (the test target depends on the
-/// `msc-send` product, so it is built first).
+/// The `msc-send` under test: `$MSC_SEND_TEST_BINARY` when set (a release or static build), else
+/// the debug build. Under Swift Testing on Linux `Bundle.main.bundleURL` is `<scratch>/<triple>/debug`,
+/// where SwiftPM puts the executable (the test target depends on the `msc-send` product, so it is
+/// built first).
 func mscSendBinary() throws -> URL {
-  let binary = Bundle.main.bundleURL.appendingPathComponent("msc-send")
+  let chosen = ProcessInfo.processInfo.environment["MSC_SEND_TEST_BINARY"].flatMap { $0.isEmpty ? nil : $0 }
+  let binary = chosen.map { URL(fileURLWithPath: $0) } ?? Bundle.main.bundleURL.appendingPathComponent("msc-send")
   guard FileManager.default.isExecutableFile(atPath: binary.path) else {
     throw HarnessError("msc-send binary not found at \(binary.path); build it with swift build first")
   }
