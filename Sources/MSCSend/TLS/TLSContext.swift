@@ -25,7 +25,7 @@ enum TLSContext {
     _ = msc_SSL_CTX_set_mode(
       context, Int(SSL_MODE_ENABLE_PARTIAL_WRITE) | Int(SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
 
-    if options.verify {
+    if options.verifiesChain {
       // A missing system store is not fatal on its own: `caFile` may be the only anchor.
       _ = SSL_CTX_set_default_verify_paths(context)
       ERR_clear_error()
@@ -33,7 +33,7 @@ enum TLSContext {
     if let caFile = options.caFile {
       try loadTrustAnchors(context: context, path: caFile)
     }
-    SSL_CTX_set_verify(context, options.verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nil)
+    SSL_CTX_set_verify(context, options.verifiesChain ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nil)
     ready = true
     return context
   }

@@ -8,9 +8,14 @@ public struct TLSOptions: Sendable, Equatable {
   public var verify: Bool
   /// Extra trust anchors (PEM).
   public var caFile: String?
-  /// Pinned sha256 of the leaf certificate's DER, lower-case hex without colons. When set, a
-  /// mismatch fails even if the chain verifies.
+  /// Pinned sha256 of the leaf certificate's DER, lower-case hex without colons. When set, the
+  /// pin *replaces* chain and name verification (as msmtp's `tls_fingerprint` does): it names the
+  /// one certificate to accept, which is stronger than any CA, and lets a self-signed server be
+  /// trusted without turning verification off. A mismatch always fails.
   public var pinnedSHA256: String?
+
+  /// Whether OpenSSL checks the chain and the name (verification on, no pin).
+  public var verifiesChain: Bool { verify && pinnedSHA256 == nil }
 
   public init(serverName: String, verify: Bool = true, caFile: String? = nil, pinnedSHA256: String? = nil) {
     self.serverName = serverName

@@ -27,7 +27,7 @@ final class TLSSession {
   /// session. On failure nothing is left allocated and the socket is left to the caller.
   static func handshake(fd: Int32, options: TLSOptions, deadline: Deadline) throws(TransportError) -> TLSSession {
     let serverName = ServerName(options.serverName)
-    if options.verify && serverName.bare.isEmpty {
+    if options.verifiesChain && serverName.bare.isEmpty {
       throw .tls(.setup("no server name to verify the certificate against"))
     }
     guard !serverName.bare.utf8.contains(0) else { throw .tls(.setup("invalid server name")) }
@@ -51,7 +51,7 @@ final class TLSSession {
         throw .tls(.setup("cannot set SNI \(serverName.bare): \(TLSContext.drainErrorQueue())"))
       }
     }
-    if options.verify {
+    if options.verifiesChain {
       // OpenSSL 3 parses an address literal here and then checks the IP SANs; names are checked
       // against DNS SANs, a wildcard only as a whole left-most label (RFC 9525 section 6.3).
       SSL_set_hostflags(ssl, UInt32(X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS))
@@ -69,8 +69,8 @@ final class TLSSession {
     let peer: PeerCertificate
     do { peer = try PeerCertificate(certificate: certificate) } catch { throw .tls(error) }
 
-    let verified = options.verify && SSL_get_verify_result(ssl) == Int(X509_V_OK)
-    if options.verify && !verified {
+    let chainVerified = options.verifiesChain && SSL_get_verify_result(ssl) == Int(X509_V_OK)
+    if options.verifiesChain && !chainVerified {
       throw .tls(.verificationFailed(verificationReason(ssl: ssl, serverName: serverName.bare)))
     }
     if let pinned = options.pinnedSHA256 {
@@ -79,6 +79,8 @@ final class TLSSession {
         throw .tls(.fingerprintMismatch(expected: expected, actual: peer.fingerprintSHA256))
       }
     }
+    // A matching pin is verification (stronger than a chain: it names the one certificate).
+    let verified = chainVerified || (options.verify && options.pinnedSHA256 != nil)
 
     let info = TLSSessionInfo(
       protocolVersion: cString(SSL_get_version(ssl)) ?? "unknown",
@@ -108,7 +110,7 @@ final class TLSSession {
       default:
         // A trust failure aborts the handshake with an alert; report it as such (exit 77), not as
         // a generic handshake failure.
-        if options.verify && SSL_get_verify_result(ssl) != Int(X509_V_OK) {
+        if options.verifiesChain && SSL_get_verify_result(ssl) != Int(X509_V_OK) {
           ERR_clear_error()
           throw .tls(.verificationFailed(verificationReason(ssl: ssl, serverName: serverName)))
         }
