@@ -98,7 +98,8 @@ public enum PlainTextComposer {
     for (name, _) in message.extraHeaders {
       try HeaderEncoding.validateName(name)
       if name.lowercased() == "bcc" {
-        throw ComposeError(.reservedHeader, "header Bcc cannot be an extra header: blind copies go in the envelope only")
+        throw ComposeError(
+          .reservedHeader, "header Bcc cannot be an extra header: blind copies go in the envelope only")
       }
       if composerFields.contains(name.lowercased()) {
         throw ComposeError(
