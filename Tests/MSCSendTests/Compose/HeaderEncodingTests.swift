@@ -66,6 +66,8 @@ private let subjectInjection =
     ("=?UTF-8?Q?=E4=BB?= =?UTF-8?Q?=B6?=", "件"),
     ("=?UTF-8?B?5a2j5bqm5oql5ZGK?=", "季度报告"),
     ("=?windows-1252?Q?=80_5?=", "€ 5"),
+    ("=?iso-2022-jp?b?GyRCN29MPiRHJDkbKEI=?=", "件名です"),
+    ("=?iso-8859-2?q?P=F8=EDli=B9_=BElu=BBou=E8k=FD?=", "Příliš žluťoučký"),
     ("=?x-unknown?Q?abc?= d", "=?x-unknown?Q?abc?= d"),
     ("=?UTF-8?X?abc?=", "=?UTF-8?X?abc?="),
     ("=?UTF-8?Q?unterminated", "=?UTF-8?Q?unterminated"),
