@@ -82,7 +82,9 @@ public struct Mailbox: Sendable, Equatable, CustomStringConvertible {
     case .quoted(let quoted): tokens = [HeaderToken(separator: " ", text: quoted, isEncoded: false)]
     case .encoded: tokens = [HeaderToken(separator: " ", text: displayName, isEncoded: true)]
     }
-    return tokens + [HeaderToken(separator: " ", text: "<" + address + ">" + suffix, isEncoded: false)]
+    tokens.append(HeaderToken(separator: " ", text: "<" + address + ">" + suffix, isEncoded: false))
+    for index in tokens.indices.dropFirst() { tokens[index].startsGroup = false }
+    return tokens
   }
 
   enum DisplayNameForm: Equatable {

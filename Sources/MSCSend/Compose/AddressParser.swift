@@ -27,26 +27,28 @@ struct AddressParser {
     var escaped = false
     var open: Int?
     var close: Int?
+    var sawClose = false
     for (index, scalar) in input.enumerated() {
-      if escaped { escaped = false; continue }
-      if inQuotes {
+      if escaped {
+        escaped = false
+      } else if inQuotes {
         if scalar == "\\" { escaped = true } else if scalar == "\"" { inQuotes = false }
-        continue
-      }
-      switch scalar {
-      case "\"": inQuotes = true
-      case "<" where open == nil: open = index
-      case ">" where close == nil: close = index
-      default: break
+      } else if scalar == "\"" {
+        inQuotes = true
+      } else if scalar == "<" && open == nil {
+        open = index
+      } else if scalar == ">" {
+        sawClose = true
+        if open != nil && close == nil { close = index }
       }
     }
     guard let open else {
       if inQuotes { throw failure("unbalanced quotes") }
-      if close != nil { throw failure("unbalanced \">\"") }
+      if sawClose { throw failure("unbalanced \">\"") }
       let spec = try parseAddressSpecification(input[...])
       return Mailbox(displayName: nil, localPart: spec.localPart, domain: spec.domain)
     }
-    guard let close, close > open else { throw failure("unbalanced \"<\"") }
+    guard let close else { throw failure("unbalanced \"<\"") }
     if input[(close + 1)...].contains(where: { !Self.isWhitespace($0) }) {
       throw failure("unexpected text after \">\"")
     }

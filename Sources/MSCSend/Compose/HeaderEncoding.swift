@@ -33,16 +33,20 @@ public enum HeaderEncoding {
   /// `text` as UTF-8 encoded words of at most `maximumLength` characters each (RFC 2047 section 2),
   /// split only between characters (between Unicode scalars inside a character too long for one
   /// word), so each word decodes on its own to valid UTF-8. Join them with a space: whitespace
-  /// between adjacent encoded words is not part of the text (RFC 2047 section 6.2).
+  /// between adjacent encoded words is not part of the text (RFC 2047 section 6.2). A character
+  /// that does not fit in `maximumLength` gets a word of up to 75 characters of its own.
   public static func encodedWords(
     _ text: String, encoding: WordEncoding? = nil, maximumLength: Int = maximumEncodedWordLength
   ) -> [String] {
     let chosen = encoding ?? preferredEncoding(for: text)
-    let length = min(max(maximumLength, wordOverhead + 4), maximumEncodedWordLength)
+    let length = min(maximumLength, maximumEncodedWordLength)
     let units = encodingUnits(text, encoding: chosen)
     var words: [String] = []
     var start = 0
-    while let (word, end) = encodedWord(units, from: start, encoding: chosen, maximumLength: length) {
+    while start < units.count,
+      let (word, end) = encodedWord(units, from: start, encoding: chosen, maximumLength: length)
+        ?? encodedWord(units, from: start, encoding: chosen, maximumLength: maximumEncodedWordLength)
+    {
       words.append(word)
       start = end
     }
@@ -173,7 +177,9 @@ public enum HeaderEncoding {
   }
 
   /// `=?charset?encoding?text?=` at `start` (RFC 2047 section 2), decoded to raw bytes.
-  private static func parseEncodedWord(_ bytes: [UInt8], at start: Int) -> (charset: String, bytes: [UInt8], end: Int)? {
+  private static func parseEncodedWord(
+    _ bytes: [UInt8], at start: Int
+  ) -> (charset: String, bytes: [UInt8], end: Int)? {
     let question = UInt8(ascii: "?")
     guard start + 1 < bytes.count, bytes[start] == UInt8(ascii: "="), bytes[start + 1] == question else {
       return nil

@@ -1,10 +1,13 @@
 /// A piece of a header value as the folder sees it: `separator` is the whitespace before it (a
 /// place where the field may be folded; empty means glued to what precedes), `text` is either
 /// written as is or, when `isEncoded`, carried as RFC 2047 encoded words that the folder may split.
+/// Tokens with `startsGroup` false belong with the token before them (the parts of one mailbox):
+/// the folder moves a whole group to a new line when that keeps it together.
 struct HeaderToken: Equatable {
   var separator: String
   var text: String
   var isEncoded: Bool
+  var startsGroup = true
 }
 
 /// Lays a header field out in lines (RFC 5322 section 2.2.3): a fold is a CRLF inserted before
@@ -29,11 +32,18 @@ enum HeaderFolder {
       lineLength = 0
     }
 
+    let groupLengths = groupLengths(tokens)
     for (index, token) in tokens.enumerated() {
+      let canBreak = index > 0 && lineLength > 0 && !token.separator.isEmpty
+      if canBreak, let groupLength = groupLengths[index], lineLength + groupLength > preferredLineLength,
+        groupLength <= preferredLineLength
+      {
+        startLine()
+      }
       if !token.isEncoded {
         let piece = token.separator + token.text
         let pieceLength = piece.utf8.count
-        if index > 0, !token.separator.isEmpty, lineLength + pieceLength > preferredLineLength {
+        if canBreak, lineLength > 0, lineLength + pieceLength > preferredLineLength {
           startLine()
         }
         line += piece
@@ -47,7 +57,7 @@ enum HeaderFolder {
       var onFreshLine = false
       while start < units.count {
         let room = preferredLineLength - lineLength - separator.utf8.count
-        let length = onFreshLine ? max(room, smallestUsefulWord) : room
+        let length = onFreshLine ? max(room, HeaderEncoding.maximumEncodedWordLength) : room
         if length >= smallestUsefulWord,
           let (word, end) = HeaderEncoding.encodedWord(
             units, from: start, encoding: encoding,
@@ -71,6 +81,17 @@ enum HeaderFolder {
         "header field \(name) has a line longer than \(maximumLineLength) octets that cannot be folded")
     }
     return lines.joined(separator: "\r\n") + "\r\n"
+  }
+
+  /// For each token starting a group, the length of the whole group on one line.
+  private static func groupLengths(_ tokens: [HeaderToken]) -> [Int: Int] {
+    var lengths: [Int: Int] = [:]
+    var groupStart = 0
+    for (index, token) in tokens.enumerated() {
+      if token.startsGroup { groupStart = index }
+      lengths[groupStart, default: 0] += unfolded([token]).utf8.count
+    }
+    return lengths
   }
 
   /// The tokens on one line, encoded words at their largest: for a one-line rendering.
@@ -117,8 +138,12 @@ enum HeaderFolder {
         || nameLength + 1 + separator.utf8.count + pair.word.utf8.count > maximumLineLength
       if needsEncoding, let last = tokens.last, last.isEncoded {
         tokens[tokens.count - 1].text += separator + pair.word
+      } else if needsEncoding {
+        // One space stays a fold point; the rest of a long run travels inside the encoded word, so
+        // no run of whitespace can push a line past its limit.
+        tokens.append(HeaderToken(separator: " ", text: String(separator.dropFirst()) + pair.word, isEncoded: true))
       } else {
-        tokens.append(HeaderToken(separator: separator, text: pair.word, isEncoded: needsEncoding))
+        tokens.append(HeaderToken(separator: separator, text: pair.word, isEncoded: false))
       }
     }
     return tokens

@@ -1,9 +1,6 @@
 import Foundation
 import Glibc
 
-/// Compose/ owns turning what the user asked for into message bytes: addresses, header encoding
-/// and folding, body transfer encodings, Date and Message-ID. It knows nothing of channels or SMTP.
-///
 /// What composing needs from the outside world, injected so tests get exact bytes.
 public struct ComposeEnvironment: Sendable {
   public var now: @Sendable () -> Date
@@ -80,6 +77,10 @@ public struct ComposedMessage: Sendable, Equatable {
 }
 
 /// A single-part `text/plain` message (RFC 5322 with RFC 2045 MIME headers).
+///
+/// Compose/ owns turning what the user asked for into message bytes: mailboxes, header encoding and
+/// folding, body transfer encodings, Date and Message-ID. It knows nothing of channels or SMTP
+/// (dot-stuffing belongs to the SMTP DATA writer).
 public enum PlainTextComposer {
   /// Names of fields the composer writes (lower case): given again as extra headers they would
   /// appear twice, which RFC 5322 section 3.6 forbids.
@@ -98,7 +99,8 @@ public enum PlainTextComposer {
     for (name, _) in message.extraHeaders {
       try HeaderEncoding.validateName(name)
       if name.lowercased() == "bcc" {
-        throw ComposeError(.reservedHeader, "header Bcc cannot be an extra header: blind copies go in the envelope only")
+        throw ComposeError(
+          .reservedHeader, "header Bcc cannot be an extra header: blind copies go in the envelope only")
       }
       if composerFields.contains(name.lowercased()) {
         throw ComposeError(
