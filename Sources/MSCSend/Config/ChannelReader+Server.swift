@@ -69,7 +69,9 @@ extension ChannelReader {
       return host
     }
     let text = written.value
-    if text.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || "/@".unicodeScalars.contains($0) }) {
+    if text.unicodeScalars.contains(where: {
+      $0.properties.isWhitespace || $0.value < 0x20 || "/@".unicodeScalars.contains($0)
+    }) {
       throw table.error(at: written.position, "\(table.keyPath("host")): \"\(text)\" is not a host name or address")
     }
     // One colon is "host:port"; IPv6 literals have at least two.
@@ -126,7 +128,8 @@ extension ChannelReader {
     if endpoint.tlsMode == .none, let tls {
       if let key = table.table.entries.first(where: { ["ca_file", "fingerprint", "tls_verify"].contains($0.key) }) {
         throw table.error(
-          at: key.keyPosition, "\(table.keyPath(key.key)): has no effect with tls = \"none\", which makes no TLS connection")
+          at: key.keyPosition,
+          "\(table.keyPath(key.key)): has no effect with tls = \"none\", which makes no TLS connection")
       }
       if !Self.isLoopback(endpoint.host) {
         if let secret {
@@ -138,7 +141,8 @@ extension ChannelReader {
         }
         warnings.append(
           warning(
-            at: tls.position, "\(table.path): tls = \"none\" to \(endpoint.host): mail travels in clear on the network"))
+            at: tls.position, "\(table.path): tls = \"none\" to \(endpoint.host): mail travels in clear on the network")
+        )
       }
     }
     if !endpoint.tlsVerify, let verify = table.table["tls_verify"] {
@@ -147,7 +151,8 @@ extension ChannelReader {
         ? "anyone on the network path can read the password and the mail"
         : "only the pinned fingerprint protects the connection"
       warnings.append(
-        warning(at: verify.position, "\(table.path): tls_verify = false: the certificate is not verified; \(consequence)"))
+        warning(
+          at: verify.position, "\(table.path): tls_verify = false: the certificate is not verified; \(consequence)"))
     }
   }
 
@@ -218,7 +223,8 @@ extension ChannelReader {
       let names = AuthMechanism.allCases.map { $0.rawValue.lowercased() }
       throw table.error(
         at: written.position,
-        "\(table.keyPath("auth")): unknown mechanism \"\(written.value)\"; expected one of \(names.joined(separator: ", "))",
+        "\(table.keyPath("auth")): unknown mechanism \"\(written.value)\"; expected one of "
+          + names.joined(separator: ", "),
         hint: Suggestion.nearest(to: written.value.lowercased(), in: names).map { "did you mean \"\($0)\"?" })
     }
     let name = mechanism.rawValue.lowercased()
@@ -226,7 +232,8 @@ extension ChannelReader {
     if wantsToken, secret?.isToken != true {
       let found = secret.map { ", not \($0.key)" } ?? ""
       throw table.error(
-        at: written.position, "\(table.keyPath("auth")): \(name) needs an OAuth2 access token: set token_env or "
+        at: written.position,
+        "\(table.keyPath("auth")): \(name) needs an OAuth2 access token: set token_env or "
           + "token_command\(found)",
         hint: "sign-in from msc-send (msc-send auth login) is not available yet; until then token_command can run a "
           + "helper that prints a fresh access token")
@@ -234,11 +241,13 @@ extension ChannelReader {
     if !wantsToken {
       guard let secret else {
         throw table.error(
-          at: written.position, "\(table.keyPath("auth")): \(name) needs a password: set password_env or password_command")
+          at: written.position,
+          "\(table.keyPath("auth")): \(name) needs a password: set password_env or password_command")
       }
       if secret.isToken {
         throw table.error(
-          at: written.position, "\(table.keyPath("auth")): \(name) sends a password, but the secret is a token "
+          at: written.position,
+          "\(table.keyPath("auth")): \(name) sends a password, but the secret is a token "
             + "(\(secret.key))",
           hint: "use auth = \"xoauth2\" or \"oauthbearer\" with a token, or a password source")
       }

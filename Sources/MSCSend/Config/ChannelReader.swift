@@ -17,11 +17,12 @@ struct ChannelReader {
   }
 
   /// Keys of the channels issue, then the documented keys later issues interpret (DESIGN.md section 2).
-  static let keys = [
-    "kind", "host", "port", "tls", "ca_file", "fingerprint", "tls_verify", "identities", "scope", "enabled", "onprem",
-    "preset", "profile", "username", "password", "password_env", "password_command", "token_env", "token_command",
-    "auth", "ehlo", "max_message_size", "timeout", "path",
-  ] + deferredTableKeys + deferredStringKeys
+  static let keys =
+    [
+      "kind", "host", "port", "tls", "ca_file", "fingerprint", "tls_verify", "identities", "scope", "enabled", "onprem",
+      "preset", "profile", "username", "password", "password_env", "password_command", "token_env", "token_command",
+      "auth", "ehlo", "max_message_size", "timeout", "path",
+    ] + deferredTableKeys + deferredStringKeys
   static let deferredTableKeys = ["limits", "oauth", "imap"]
   static let deferredStringKeys = ["fallback", "dkim_selector"]
   /// Keys that only make sense for a channel that talks SMTP.
@@ -154,7 +155,9 @@ struct ChannelReader {
     var identities: [Identity] = []
     for node in array.value {
       guard case .string(let text) = node.value else { continue }
-      let plain = !text.unicodeScalars.contains { $0.properties.isWhitespace || $0.value < 0x20 || "<>".unicodeScalars.contains($0) }
+      let plain = !text.unicodeScalars.contains {
+        $0.properties.isWhitespace || $0.value < 0x20 || "<>".unicodeScalars.contains($0)
+      }
       guard plain, let pattern = IdentityPattern(text) else {
         throw table.error(
           at: node.position,
@@ -164,7 +167,8 @@ struct ChannelReader {
       }
       if let first = identities.first(where: { $0.pattern == pattern }) {
         throw table.error(
-          at: node.position, "\(table.keyPath("identities")): \"\(pattern)\" is listed twice (first at \(first.position))")
+          at: node.position,
+          "\(table.keyPath("identities")): \"\(pattern)\" is listed twice (first at \(first.position))")
       }
       identities.append(Identity(pattern: pattern, position: node.position))
     }
@@ -177,7 +181,8 @@ struct ChannelReader {
     guard let written = try table.string("scope") else { return scope }
     guard let parsed = CredentialScope(rawValue: written.value) else {
       throw table.error(
-        at: written.position, "\(table.keyPath("scope")): unknown scope \"\(written.value)\"; expected address or domain")
+        at: written.position,
+        "\(table.keyPath("scope")): unknown scope \"\(written.value)\"; expected address or domain")
     }
     if parsed == .domain, kind == .gmail || kind == .exchange {
       warnings.append(
@@ -195,9 +200,11 @@ struct ChannelReader {
   private func checkScope(_ scope: CredentialScope, kind: ChannelKind, identities: [Identity]) throws(ConfigError) {
     guard scope == .address else { return }
     let why =
-      "the credentials of this \(kind.rawValue) channel belong to one mailbox (scope = \"address\") and are never shared"
+      "the credentials of this \(kind.rawValue) channel belong to one mailbox (scope = \"address\") and are "
+      + "never shared"
     let hint =
-      "give each mailbox its own channel; only domain-scoped relay credentials (scope = \"domain\") may carry many"
+      "Gmail and Office 365 sign in as one mailbox, so only its own address may send with those credentials: give "
+      + "each mailbox its own channel (relays with scope = \"domain\" may carry many addresses)"
     if let pattern = identities.first(where: { if case .address = $0.pattern { false } else { true } }) {
       throw table.error(
         at: pattern.position, "\(table.keyPath("identities")): \"\(pattern.pattern)\" is a pattern, but \(why)",

@@ -88,9 +88,13 @@ struct ConfigTable {
 
   /// An array of strings, each with its own position so that a bad element can be pointed at.
   func stringArray(_ key: String) throws(ConfigError) -> Located<[TOMLNode]>? {
-    guard let located = try value(key, expected: "an array of strings", { value -> [TOMLNode]? in
-      if case .array(let nodes) = value { nodes } else { nil }
-    }) else { return nil }
+    guard
+      let located = try value(
+        key, expected: "an array of strings",
+        { value -> [TOMLNode]? in
+          if case .array(let nodes) = value { nodes } else { nil }
+        })
+    else { return nil }
     for node in located.value {
       guard case .string = node.value else {
         throw error(at: node.position, "\(keyPath(key)): expected a string, found \(node.value.typeNameWithArticle)")
@@ -101,8 +105,9 @@ struct ConfigTable {
 
   /// Keys that need no quotes in TOML (A-Z a-z 0-9 - _).
   static func isBareKey(_ key: String) -> Bool {
-    !key.isEmpty && key.unicodeScalars.allSatisfy {
-      ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_"
-    }
+    !key.isEmpty
+      && key.unicodeScalars.allSatisfy {
+        ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_"
+      }
   }
 }
