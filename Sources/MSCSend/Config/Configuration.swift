@@ -26,9 +26,13 @@ public struct Configuration: Sendable {
     public var from: String?
     /// Channel when no identity matches.
     public var channel: String?
-    public init(from: String? = nil, channel: String? = nil) {
+    /// Documented keys that later parts interpret (`ledger`, `log`, `max_age`): accepted and
+    /// type-checked now, kept with their positions so that their own errors can still name line:col.
+    public var deferred: [String: TOMLNode]
+    public init(from: String? = nil, channel: String? = nil, deferred: [String: TOMLNode] = [:]) {
       self.from = from
       self.channel = channel
+      self.deferred = deferred
     }
   }
 }
@@ -140,12 +144,15 @@ public struct ChannelConfig: Sendable, Equatable {
   public var maxMessageSize: Int?
   /// Where `[channels.NAME]` was written, for messages.
   public var position: SourcePosition?
+  /// Documented keys that later parts interpret (`limits`, `fallback`, `oauth`, `imap`,
+  /// `dkim_selector`): type-checked now, kept raw with their positions.
+  public var deferred: [String: TOMLNode]
 
   public init(
     name: String, kind: ChannelKind, identities: [IdentityPattern] = [], scope: CredentialScope = .domain,
     enabled: Bool = true, onPremises: Bool = false, preset: SMTPPreset? = nil, profile: String,
     endpoint: ChannelEndpoint? = nil, outboxDirectory: String? = nil, maxMessageSize: Int? = nil,
-    position: SourcePosition? = nil
+    position: SourcePosition? = nil, deferred: [String: TOMLNode] = [:]
   ) {
     self.name = name
     self.kind = kind
@@ -159,6 +166,7 @@ public struct ChannelConfig: Sendable, Equatable {
     self.outboxDirectory = outboxDirectory
     self.maxMessageSize = maxMessageSize
     self.position = position
+    self.deferred = deferred
   }
 }
 
