@@ -5,8 +5,10 @@ public enum CommandLineInterface {
   public static let version = "0.1.0"
 
   static let commands: [(name: String, summary: String)] = [
-    ("send", "compose and send a message"),
-    ("config", "check the configuration file (msc-send config check [FILE])"),
+    ("send", "compose a message and deliver it through the right channel"),
+    ("route", "show which channel carries mail from a sender, and why"),
+    ("channels", "list the configured channels"),
+    ("config", "check a configuration file (config check [FILE])"),
   ]
 
   static var help: String {
@@ -48,6 +50,10 @@ public enum CommandLineInterface {
       return SendCommand.run(Array(rest.dropFirst()), context: context)
     case "config":
       return ConfigCommand.run(Array(rest.dropFirst()), context: context)
+    case "route":
+      return RouteCommand.run(Array(rest.dropFirst()), context: context)
+    case "channels":
+      return ChannelsCommand.run(Array(rest.dropFirst()), context: context)
     default:
       let suggestion = Suggestion.nearest(to: command, in: commands.map(\.name)).map { "did you mean `msc-send \($0)`?" }
       context.error("unknown command \"\(command)\"", hint: suggestion ?? "run `msc-send --help` for the commands")

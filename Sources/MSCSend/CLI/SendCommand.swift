@@ -3,7 +3,9 @@ import Foundation
 /// `msc-send send`: compose a plain-text message and submit it.
 enum SendCommand {
   static let options: [OptionSpec] = [
-    .value("--server", valueName: "HOST[:PORT]", help: "SMTP server; port 465 means implicit TLS, others STARTTLS"),
+    .value("--channel", valueName: "NAME", help: "use this configured channel instead of routing by --from"),
+    .value("--config", valueName: "FILE", help: "config file (default: $MSC_SEND_CONFIG, then $XDG_CONFIG_HOME/msc-send/config.toml)"),
+    .value("--server", valueName: "HOST[:PORT]", help: "ad-hoc SMTP server instead of a channel; 465 implicit TLS, else STARTTLS"),
     .value("--tls", valueName: "MODE", help: "starttls | implicit | none (none sends everything in clear)"),
     .value("--user", valueName: "USER", help: "account to authenticate as"),
     .value("--password-env", valueName: "VAR", help: "read the password from environment variable VAR"),
@@ -11,7 +13,7 @@ enum SendCommand {
     .value("--token-env", valueName: "VAR", help: "OAuth2 access token from VAR (XOAUTH2/OAUTHBEARER)"),
     .value("--token-command", valueName: "CMD", help: "run CMD for an OAuth2 access token"),
     .value("--auth", valueName: "MECH", help: "PLAIN | LOGIN | CRAM-MD5 | XOAUTH2 | OAUTHBEARER (default: strongest offered)"),
-    .value("--from", valueName: "ADDRESS", help: "sender, e.g. \"Alice <alice@example.com>\""),
+    .value("--from", valueName: "ADDRESS", help: "sender, e.g. \"Alice <alice@example.com>\" (default: [defaults] from)"),
     .value("--to", valueName: "ADDRESS", repeatable: true, help: "recipient (repeatable)"),
     .value("--subject", valueName: "TEXT", help: "subject line (any language)"),
     .value("--body", valueName: "TEXT", help: "message text"),
@@ -27,14 +29,16 @@ enum SendCommand {
     .flag("-h", "--help", help: "show this help"),
   ]
 
-  static let usage = "usage: msc-send send --server HOST[:PORT] --from ADDRESS --to ADDRESS [--to ...] [options]"
+  static let usage = "usage: msc-send send [--from ADDRESS] --to ADDRESS [--to ...] [--subject S] [--body TEXT] [options]"
 
   static var help: String {
     """
     \(usage)
 
-    Composes a plain-text message and submits it over SMTP. Without --body or --body-file the
-    text is read from standard input.
+    Composes a plain-text message and hands it to the channel the router picks for the From
+    address (see `msc-send route`), or to --channel NAME, or to an ad-hoc --server. Without
+    --body or --body-file the text is read from standard input. With no config file at all the
+    embedded channel `outbox` writes the message as an .eml file.
 
     Options:
     \(ArgumentParser.helpText(for: options))

@@ -1,21 +1,14 @@
 /// The `send` flags, checked for shape (values are checked later: addresses by the composer,
 /// secrets when they are read).
 struct SendRequest {
-  var server: ServerAddress
-  var tlsMode: TLSMode
-  var user: String?
-  var secret: SecretSource?
-  var secretIsToken: Bool
-  var mechanism: AuthMechanism?
-  var from: String
+  /// `--server` and its companions: an ad-hoc channel that bypasses the router.
+  var adHocEndpoint: ChannelEndpoint?
+  var channel: String?
+  var configFile: String?
+  var from: String?
   var to: [String]
   var subject: String
   var body: BodySource
-  var caFile: String?
-  var pinnedSHA256: String?
-  var verify: Bool
-  var helloName: String?
-  var timeout: Double?
   var json: Bool
   var verbose: Bool
   var quiet: Bool
@@ -27,10 +20,43 @@ struct SendRequest {
   }
 
   init(_ arguments: ParsedArguments) throws(UsageError) {
-    guard let serverText = arguments.value("--server") else {
-      throw UsageError("--server is required", hint: "e.g. --server smtp.example.com:587")
+    channel = arguments.value("--channel")
+    configFile = arguments.value("--config")
+    from = arguments.value("--from")
+    to = arguments.all("--to")
+    guard !to.isEmpty else { throw UsageError("at least one --to is required") }
+    subject = arguments.value("--subject") ?? ""
+    switch (arguments.value("--body"), arguments.value("--body-file")) {
+    case (.some, .some): throw UsageError("--body and --body-file exclude each other")
+    case (.some(let text), nil): body = .text(text)
+    case (nil, .some(let path)): body = .file(path)
+    case (nil, nil): body = .standardInput
     }
-    server = try ServerAddress.parse(serverText)
+    json = arguments.has("--json")
+    verbose = arguments.has("--verbose")
+    quiet = arguments.has("--quiet")
+
+    let serverOnly = ["--tls", "--user", "--password-env", "--password-command", "--token-env", "--token-command",
+      "--auth", "--ca-file", "--fingerprint", "--no-verify", "--ehlo", "--timeout"].filter { arguments.has($0) }
+    guard let serverText = arguments.value("--server") else {
+      if !serverOnly.isEmpty {
+        throw UsageError("\(serverOnly.joined(separator: ", ")) need --server (a configured channel has its own settings)")
+      }
+      adHocEndpoint = nil
+      return
+    }
+    if let channel {
+      throw UsageError("--server and --channel exclude each other (\(channel) has its own server)")
+    }
+    adHocEndpoint = try Self.adHocEndpoint(serverText, arguments)
+  }
+
+  /// The engine issue's flags as a channel endpoint.
+  private static func adHocEndpoint(_ serverText: String, _ arguments: ParsedArguments) throws(UsageError)
+    -> ChannelEndpoint
+  {
+    var server = try ServerAddress.parse(serverText)
+    let tlsMode: TLSMode
     if let mode = arguments.value("--tls") {
       guard let parsed = TLSMode(rawValue: mode.lowercased()) else {
         throw UsageError("invalid --tls \"\(mode)\": expected starttls, implicit or none")
@@ -40,6 +66,10 @@ struct SendRequest {
       tlsMode = SMTPEndpoint.defaultTLSMode(forPort: server.port ?? 587)
     }
     if server.port == nil { server.port = SMTPEndpoint.defaultPort(for: tlsMode) }
+    let user: String?
+    let secret: SecretSource?
+    let secretIsToken: Bool
+    var mechanism: AuthMechanism?
 
     let secretOptions = ["--password-env", "--password-command", "--token-env", "--token-command"]
       .filter { arguments.has($0) }
@@ -74,40 +104,30 @@ struct SendRequest {
       mechanism = parsed
     }
 
-    guard let from = arguments.value("--from") else { throw UsageError("--from is required") }
-    self.from = from
-    to = arguments.all("--to")
-    guard !to.isEmpty else { throw UsageError("at least one --to is required") }
-    subject = arguments.value("--subject") ?? ""
-
-    switch (arguments.value("--body"), arguments.value("--body-file")) {
-    case (.some, .some): throw UsageError("--body and --body-file exclude each other")
-    case (.some(let text), nil): body = .text(text)
-    case (nil, .some(let path)): body = .file(path)
-    case (nil, nil): body = .standardInput
-    }
-
-    caFile = arguments.value("--ca-file")
+    let caFile = arguments.value("--ca-file")
+    var pinnedSHA256: String?
     if let pin = arguments.value("--fingerprint") {
       pinnedSHA256 = try Self.parseFingerprint(pin)
     }
-    verify = !arguments.has("--no-verify")
-    helloName = arguments.value("--ehlo")
+    let verify = !arguments.has("--no-verify")
+    let helloName = arguments.value("--ehlo")
     if let name = helloName, name.isEmpty || name.contains(where: { $0.isWhitespace || $0.isNewline }) {
       throw UsageError("invalid --ehlo \"\(name)\": a host name or address literal without spaces")
     }
+    var timeout: Double?
     if let text = arguments.value("--timeout") {
       guard let seconds = Double(text), seconds > 0, seconds <= 3600 else {
         throw UsageError("invalid --timeout \"\(text)\": expected seconds between 1 and 3600")
       }
       timeout = seconds
     }
-    json = arguments.has("--json")
-    verbose = arguments.has("--verbose")
-    quiet = arguments.has("--quiet")
     if tlsMode == .none && (caFile != nil || pinnedSHA256 != nil || !verify) {
       throw UsageError("--ca-file, --fingerprint and --no-verify need TLS, but --tls none was given")
     }
+    return ChannelEndpoint(
+      host: server.host, port: server.port ?? SMTPEndpoint.defaultPort(for: tlsMode), tlsMode: tlsMode, caFile: caFile,
+      fingerprint: pinnedSHA256, tlsVerify: verify, username: user, secret: secret, secretIsToken: secretIsToken,
+      mechanism: mechanism, helloName: helloName, timeout: timeout)
   }
 
   /// `sha256:HEX` (colons allowed between bytes) to 64 lower-case hex digits.
