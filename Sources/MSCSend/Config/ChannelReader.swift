@@ -49,6 +49,8 @@ struct ChannelReader {
     let defaults = ChannelDefaults.forChannel(
       kind: kind, preset: preset, onPremises: onPremises, identities: identities.map(\.pattern))
     let scope = try readScope(kind: kind, default: defaults.scope)
+    // Before the server: a shared mailbox is the mistake to name, not the missing username it causes.
+    try checkScope(scope, kind: kind, identities: identities)
     var channel = ChannelConfig(
       name: name, kind: kind, identities: identities.map(\.pattern), scope: scope, enabled: enabled,
       onPremises: onPremises, preset: preset, profile: try readProfile(default: defaults.profile),
@@ -71,7 +73,6 @@ struct ChannelReader {
         try table.string("path").map { ConfigLoader.expandTilde($0.value, environment: environment) }
         ?? ConfigLoader.defaultOutboxDirectory(environment: environment)
     }
-    try checkScope(scope, kind: kind, identities: identities)
     channel.maxMessageSize = try readPositive("max_message_size", unit: "bytes").map { Int($0.value) }
     channel.deferred = try readDeferred()
     return channel

@@ -216,6 +216,11 @@ private let errorCases: [(document: String, expected: String, hint: String?)] = 
       + #"each mailbox its own channel (relays with scope = "domain" may carry many addresses)"#
   ),
   (
+    "[channels.team]\nkind = \"gmail\"\nidentities = [\"*@acme.test\"]\ntoken_env = \"T\"",
+    #"c.toml:3:15: channels.team.identities: "*@acme.test" is a pattern, but the credentials of this gmail channel "#
+      + #"belong to one mailbox (scope = "address") and are never shared"#, nil
+  ),
+  (
     "[channels.team]\nkind = \"exchange\"\nidentities = [\"a@acme.test\", \"b@acme.test\"]",
     #"c.toml:3:30: channels.team.identities: 2 addresses, but the credentials of this exchange channel belong to one "#
       + #"mailbox (scope = "address") and are never shared"#, nil
