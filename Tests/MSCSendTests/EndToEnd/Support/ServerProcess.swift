@@ -114,6 +114,22 @@ final class ServerProcess: @unchecked Sendable {
     return try start(script: "aiosmtpd_server.py", arguments: arguments, host: host, python: python, in: directory)
   }
 
+  /// Postfix's `smtp-sink` (started through `smtp_sink.py`), each transaction dumped to
+  /// `directory/dump`: see `sinkDumps()`.
+  static func smtpSink(host: String = "127.0.0.1") throws -> ServerProcess {
+    let directory = try TestEnvironment.makeScratchDirectory("smtp-sink")
+    return try start(
+      script: "smtp_sink.py", arguments: ["--host", host, "--dump", directory.appendingPathComponent("dump").path],
+      host: host, python: TestEnvironment.python, in: directory)
+  }
+
+  /// The transactions `smtp-sink` dumped: its `X-*-Args` lines, a Received line, then the message.
+  func sinkDumps() throws -> [String] {
+    let dump = directory.appendingPathComponent("dump")
+    let names = try FileManager.default.contentsOfDirectory(atPath: dump.path).sorted()
+    return try names.map { try String(contentsOf: dump.appendingPathComponent($0), encoding: .utf8) }
+  }
+
   /// The fault server playing `scenario`; it logs every client line to `logFile`.
   static func fault(_ scenario: FaultScenario, host: String = "127.0.0.1") throws -> ServerProcess {
     let directory = try TestEnvironment.makeScratchDirectory("fault")
