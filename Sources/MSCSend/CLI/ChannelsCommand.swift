@@ -13,26 +13,21 @@ enum ChannelsCommand {
 
   static func run(_ arguments: [String], context: CLIContext) -> ExitCode {
     let parsed: ParsedArguments
-    do throws(UsageError) {
-      parsed = try ArgumentParser.parse(arguments, options: options, allowsPositionals: false)
-    } catch {
-      context.error(error.message, hint: error.hint ?? usage)
-      return .usage
-    }
-    if parsed.has("--help") {
-      context.console.out("\(usage)\n\nLists the configured delivery channels.\n\nOptions:\n"
-        + ArgumentParser.helpText(for: options) + "\n")
-      return .ok
+    switch CommandParsing.parse(
+      arguments, options: options, usage: usage, summary: "Lists the configured delivery channels.", context: context)
+    {
+    case .parsed(let result): parsed = result
+    case .exit(let code): return code
     }
     guard let configuration = ConfigSupport.load(explicit: parsed.value("--config"), context: context) else { return .config }
     let profiles = ThrottleProfiles.all()
     if parsed.has("--json") {
       let channels = configuration.channels.map { describe($0, profile: profiles[$0.profile], configuration: configuration) }
-      context.console.out(JSONOutput.render([
+      context.printJSON([
         "config": configuration.file ?? "(embedded default)", "channels": channels,
         "default_channel": configuration.defaults.channel ?? NSNull(), "default_from": configuration.defaults.from ?? NSNull(),
         "warnings": configuration.warnings,
-      ]) + "\n")
+      ])
       return .ok
     }
     var text = "config: \(configuration.file ?? "none found, the embedded default is in use")\n"

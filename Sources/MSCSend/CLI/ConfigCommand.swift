@@ -100,13 +100,13 @@ enum ConfigCommand {
           object["column"] = position.column
         }
         if let hint = error.hint { object["hint"] = hint }
-        printJSON(object, context: context)
+        context.printJSON(object)
       }
       return .config
     }
     for warning in configuration.warnings { context.warning(warning) }
     if json {
-      printJSON(summary(configuration, file: path), context: context)
+      context.printJSON(summary(configuration, file: path))
     } else if !parsed.has("--quiet") {
       let names = configuration.channels.map(\.name).joined(separator: ", ")
       context.console.out("\(path): ok, \(countOfChannels(configuration)) (\(names))\n")
@@ -120,7 +120,7 @@ enum ConfigCommand {
     if json {
       var object = summary(configuration, file: nil)
       object["embedded_default"] = true
-      printJSON(object, context: context)
+      context.printJSON(object)
       return
     }
     guard !quiet else { return }
@@ -157,11 +157,5 @@ enum ConfigCommand {
     return [
       "ok": true, "file": file ?? NSNull(), "channels": channels, "warnings": configuration.warnings,
     ]
-  }
-
-  private static func printJSON(_ object: [String: Any], context: CLIContext) {
-    let options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes]
-    guard let data = try? JSONSerialization.data(withJSONObject: object, options: options) else { return }
-    context.console.out(String(decoding: data, as: UTF8.self) + "\n")
   }
 }

@@ -16,16 +16,12 @@ enum RouteCommand {
 
   static func run(_ arguments: [String], context: CLIContext) -> ExitCode {
     let parsed: ParsedArguments
-    do throws(UsageError) {
-      parsed = try ArgumentParser.parse(arguments, options: options, allowsPositionals: false)
-    } catch {
-      context.error(error.message, hint: error.hint ?? usage)
-      return .usage
-    }
-    if parsed.has("--help") {
-      context.console.out("\(usage)\n\nExplains which channel carries mail from a sender, and why.\n\nOptions:\n"
-        + ArgumentParser.helpText(for: options) + "\n")
-      return .ok
+    switch CommandParsing.parse(
+      arguments, options: options, usage: usage, summary: "Explains which channel carries mail from a sender, and why.",
+      context: context)
+    {
+    case .parsed(let result): parsed = result
+    case .exit(let code): return code
     }
     guard let configuration = ConfigSupport.load(explicit: parsed.value("--config"), context: context) else { return .config }
     guard let fromText = parsed.value("--from") ?? configuration.defaults.from else {
@@ -46,7 +42,7 @@ enum RouteCommand {
       decision = try Router.route(from: from.address, configuration: configuration, explicitChannel: parsed.value("--channel"))
     } catch {
       if parsed.has("--json") {
-        context.console.out(JSONOutput.render(["from": from.address, "error": error.description]) + "\n")
+        context.printJSON(["from": from.address, "error": error.description])
       }
       context.error(error.description, hint: error.hint)
       return error.exitCode
@@ -62,7 +58,7 @@ enum RouteCommand {
       ]
       if let endpoint = channel.endpoint { object["endpoint"] = "\(endpoint.host):\(endpoint.port)" }
       if let directory = channel.outboxDirectory { object["outbox"] = directory }
-      context.console.out(JSONOutput.render(object) + "\n")
+      context.printJSON(object)
       return .ok
     }
     var lines = [
@@ -82,14 +78,5 @@ enum RouteCommand {
     if configuration.isEmbeddedDefault { lines.append("config:      none found; the embedded default is in use") }
     context.console.out(lines.joined(separator: "\n") + "\n")
     return .ok
-  }
-}
-
-/// JSON with sorted keys, for stable script output.
-enum JSONOutput {
-  static func render(_ object: Any) -> String {
-    guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-    else { return "{}" }
-    return String(decoding: data, as: UTF8.self)
   }
 }
