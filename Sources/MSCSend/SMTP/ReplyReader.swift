@@ -79,9 +79,13 @@ struct ReplyReader {
         guard line.count <= maxLineLength else { throw .lineTooLong(maxLineLength) }
         return line
       }
-      scanned = buffer.count
       guard buffer.count - start <= maxLineLength + 1 else { throw .lineTooLong(maxLineLength) }
-      if start > 0 && start == buffer.count { reset(); scanned = 0 }
+      if start >= 65_536 {
+        // Pipelined replies arrive in bursts: drop what is consumed so the buffer stays small.
+        buffer.removeFirst(start)
+        start = 0
+      }
+      scanned = buffer.count
       let chunk: [UInt8]
       do {
         chunk = try transport.read(maxCount: 16_384, deadline: deadline)

@@ -76,11 +76,8 @@ public enum SMTPSubmission {
         try session.authenticate(credentials, mechanism: endpoint.mechanism, host: endpoint.host, port: endpoint.port)
       }
     } catch {
-      if error.reason == .rejected || error.reason == .noCommonMechanism(offered: session.capabilities.authMechanisms) {
-        session.quit()
-      } else {
-        session.abort()
-      }
+      // QUIT politely when the dialogue is still in step; `quit` only closes a broken session.
+      session.quit()
       throw error
     }
     return session
