@@ -6,6 +6,7 @@ public enum CommandLineInterface {
 
   static let commands: [(name: String, summary: String)] = [
     ("send", "compose and send a message"),
+    ("sink", "run a local SMTP server that captures mail (never relays)"),
   ]
 
   static var help: String {
@@ -45,6 +46,8 @@ public enum CommandLineInterface {
       return .ok
     case "send":
       return SendCommand.run(Array(rest.dropFirst()), context: context)
+    case "sink":
+      return SinkCommand.run(Array(rest.dropFirst()), context: context)
     default:
       let suggestion = Suggestion.nearest(to: command, in: commands.map(\.name)).map { "did you mean `msc-send \($0)`?" }
       context.error("unknown command \"\(command)\"", hint: suggestion ?? "run `msc-send --help` for the commands")
