@@ -4,7 +4,7 @@ import Foundation
 /// message, stores it in a Maildir when asked, prints one line per message, and relays nothing.
 enum SinkCommand {
   static let options: [OptionSpec] = [
-    .value("--listen", valueName: "ADDRESS:PORT", help: "where to listen (default 127.0.0.1:2525; [::1]:PORT, port 0 = any)"),
+    .value("--listen", valueName: "ADDRESS:PORT", help: "where to listen (default 127.0.0.1:2525; [::1]:PORT; 0: any)"),
     .value("--maildir", valueName: "DIR", help: "also store each message in the Maildir DIR (tmp/, new/, cur/ made)"),
     .value("--tls-cert", valueName: "FILE", help: "certificate chain (PEM) for STARTTLS; needs --tls-key"),
     .value("--tls-key", valueName: "FILE", help: "private key (PEM, unencrypted) for --tls-cert"),

@@ -57,6 +57,8 @@ public final class SinkServer: @unchecked Sendable {
     configuration: Configuration, report: @escaping @Sendable (SinkRecord) -> Void,
     diagnostic: @escaping @Sendable (String) -> Void
   ) throws(SetupError) {
+    // TLS writes go through write(2): a client that vanishes must not kill the sink with SIGPIPE.
+    SocketTransport.ignoreSIGPIPE()
     if let directory = configuration.maildir {
       do {
         maildir = try MaildirWriter(directory: directory)

@@ -41,7 +41,11 @@ public final class TLSServerContext: @unchecked Sendable {
       throw .setup("certificate file \(certificateFile): no usable PEM certificate (\(TLSContext.drainErrorQueue()))")
     }
     guard SSL_CTX_use_PrivateKey_file(context, keyFile, SSL_FILETYPE_PEM) == 1 else {
-      throw .setup("key file \(keyFile): no usable unencrypted PEM key (\(TLSContext.drainErrorQueue()))")
+      let reason = TLSContext.drainErrorQueue()
+      if reason.contains("mismatch") {
+        throw .setup("key file \(keyFile) does not match \(certificateFile) (\(reason))")
+      }
+      throw .setup("key file \(keyFile): no usable unencrypted PEM key (\(reason))")
     }
     guard SSL_CTX_check_private_key(context) == 1 else {
       throw .setup("key file \(keyFile) does not match \(certificateFile) (\(TLSContext.drainErrorQueue()))")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import MSCSend
 
 /// Dot-unstuffing and the end of data (RFC 5321 section 4.5.2), whatever the read boundaries.
@@ -25,7 +26,9 @@ import Testing
     let stream = Array(wire.utf8)
     for chunkSize in [1, 2, 3, 5, 7, stream.count] {
       let (receiver, used) = receive(stream, chunkSize: max(1, chunkSize))
-      #expect(String(decoding: receiver.content, as: UTF8.self) == content, "chunk \(chunkSize)", sourceLocation: sourceLocation)
+      #expect(
+        String(decoding: receiver.content, as: UTF8.self) == content, "chunk \(chunkSize)",
+        sourceLocation: sourceLocation)
       #expect(receiver.size == receiver.content.count, sourceLocation: sourceLocation)
       #expect(used == consumed, "chunk \(chunkSize)", sourceLocation: sourceLocation)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+
 @testable import MSCSend
 
 @Suite struct MaildirWriterTests {
@@ -29,8 +30,9 @@ import Testing
     #expect(Array(try Data(contentsOf: URL(fileURLWithPath: path))) == content)
     #expect(try FileManager.default.contentsOfDirectory(atPath: "\(root)/deep/box/tmp").isEmpty)
     let second = try writer.deliver([1], identifier: "100.M1P2Q2")
-    #expect(try FileManager.default.contentsOfDirectory(atPath: "\(root)/deep/box/new").sorted()
-      == [path, second].map { ($0 as NSString).lastPathComponent }.sorted())
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: "\(root)/deep/box/new").sorted()
+        == [path, second].map { ($0 as NSString).lastPathComponent }.sorted())
   }
 
   @Test func refusesAPathThatIsAFile() throws {

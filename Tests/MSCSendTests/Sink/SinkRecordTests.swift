@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MSCSend
 
 @Suite struct SinkRecordTests {
@@ -12,7 +13,8 @@ import Testing
   }
 
   @Test func subjectIsUnfoldedDecodedAndTakenFromTheHeaderOnly() {
-    #expect(SinkRecord.subject(of: Array("From: a\r\nSUBJECT: Hello\r\n there\r\nTo: b\r\n\r\nbody".utf8)) == "Hello there")
+    #expect(
+      SinkRecord.subject(of: Array("From: a\r\nSUBJECT: Hello\r\n there\r\nTo: b\r\n\r\nbody".utf8)) == "Hello there")
     #expect(SinkRecord.subject(of: Array("subject: =?utf-8?q?H=C3=A9llo?= =?utf-8?b?w6k=?=\n\nx".utf8)) == "Hélloé")
     #expect(SinkRecord.subject(of: Array("From: a\r\n\r\nSubject: in the body\r\n".utf8)) == nil)
     #expect(SinkRecord.subject(of: Array("Subject:\r\n\r\n".utf8)) == "")

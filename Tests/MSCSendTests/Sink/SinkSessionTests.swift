@@ -1,4 +1,5 @@
 import Testing
+
 @testable import MSCSend
 
 /// The sink's server side as literal transcripts: client lines in, exact replies out.
@@ -40,10 +41,11 @@ import Testing
     let transcript = SinkTranscript()
     let (lines, directive) = transcript.feed(
       "HELO c\r\nMAIL FROM:<>\r\nRCPT TO:<b@x>\r\nDATA\r\nbody\r\n.\r\nNOOP\r\nQUIT\r\nNOOP\r\n")
-    #expect(lines == [
-      "250 localhost", "250 2.1.0 Sender ok", "250 2.1.5 Recipient ok", "354 End data with <CR><LF>.<CR><LF>",
-      "250 2.0.0 Ok: captured as ID1", "250 2.0.0 Ok", "221 2.0.0 Bye",
-    ])
+    #expect(
+      lines == [
+        "250 localhost", "250 2.1.0 Sender ok", "250 2.1.5 Recipient ok", "354 End data with <CR><LF>.<CR><LF>",
+        "250 2.0.0 Ok: captured as ID1", "250 2.0.0 Ok", "221 2.0.0 Bye",
+      ])
     #expect(directive == .close)
     #expect(transcript.messages.map(\.sender) == [""])
     #expect(transcript.messages.first?.content == Array("body\r\n".utf8))
@@ -114,28 +116,33 @@ import Testing
   }
 
   @Test func authenticationVariants() {
-    SinkTranscript().run([
-      "C: AUTH PLAIN", "S: 503 5.5.1 Send EHLO first",
-      "C: HELO c", "S: 250 localhost",
-      "C: AUTH PLAIN", "S: 503 5.5.1 Send EHLO first",
-      "C: EHLO c"] + Self.ehloLoopback + [
-      "C: AUTH CRAM-MD5", "S: 504 5.5.4 Unrecognized authentication type",
-      "C: AUTH", "S: 501 5.5.4 Syntax: AUTH mechanism [initial-response]",
-      "C: AUTH PLAIN !!!", "S: 501 5.5.2 Cannot decode response",
-      "C: AUTH PLAIN", "S: 334 ", "C: *", "S: 501 5.0.0 Authentication cancelled",
-      "C: AUTH PLAIN", "S: 334 ", "C: dXNlcg==", "S: 501 5.5.2 Invalid PLAIN response: expected authzid NUL user NUL password",
-      "C: AUTH LOGIN Ym9i", "S: 334 UGFzc3dvcmQ6", "C: ###", "S: 501 5.5.2 Cannot decode response",
-      "C: AUTH PLAIN", "S: 334 ", "C: AGFsaWNlAHNlY3JldA==", "S: 235 2.7.0 Authentication successful",
-      "C: AUTH PLAIN AGFsaWNlAHNlY3JldA==", "S: 503 5.5.1 Already authenticated",
-    ])
+    SinkTranscript().run(
+      [
+        "C: AUTH PLAIN", "S: 503 5.5.1 Send EHLO first",
+        "C: HELO c", "S: 250 localhost",
+        "C: AUTH PLAIN", "S: 503 5.5.1 Send EHLO first",
+        "C: EHLO c",
+      ] + Self.ehloLoopback + [
+        "C: AUTH CRAM-MD5", "S: 504 5.5.4 Unrecognized authentication type",
+        "C: AUTH", "S: 501 5.5.4 Syntax: AUTH mechanism [initial-response]",
+        "C: AUTH PLAIN !!!", "S: 501 5.5.2 Cannot decode response",
+        "C: AUTH PLAIN", "S: 334 ", "C: *", "S: 501 5.0.0 Authentication cancelled",
+        "C: AUTH PLAIN", "S: 334 ", "C: dXNlcg==",
+        "S: 501 5.5.2 Invalid PLAIN response: expected authzid NUL user NUL password",
+        "C: AUTH LOGIN Ym9i", "S: 334 UGFzc3dvcmQ6", "C: ###", "S: 501 5.5.2 Cannot decode response",
+        "C: AUTH PLAIN", "S: 334 ", "C: AGFsaWNlAHNlY3JldA==", "S: 235 2.7.0 Authentication successful",
+        "C: AUTH PLAIN AGFsaWNlAHNlY3JldA==", "S: 503 5.5.1 Already authenticated",
+      ])
   }
 
   @Test func authDuringATransactionIsRefused() {
-    SinkTranscript().run([
-      "C: EHLO c"] + Self.ehloLoopback + [
-      "C: MAIL FROM:<a@x>", "S: 250 2.1.0 Sender ok",
-      "C: AUTH PLAIN AGFsaWNlAHNlY3JldA==", "S: 503 5.5.1 AUTH not permitted during a mail transaction",
-    ])
+    SinkTranscript().run(
+      [
+        "C: EHLO c"
+      ] + Self.ehloLoopback + [
+        "C: MAIL FROM:<a@x>", "S: 250 2.1.0 Sender ok",
+        "C: AUTH PLAIN AGFsaWNlAHNlY3JldA==", "S: 503 5.5.1 AUTH not permitted during a mail transaction",
+      ])
   }
 
   @Test func limitsOnSizeRecipientsAndLines() {

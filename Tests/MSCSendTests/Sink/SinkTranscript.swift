@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MSCSend
 
 /// Runs a literal server-side transcript through a `SinkSession`, no sockets: `C:` lines are what
