@@ -24,7 +24,7 @@ final class InProcessSink {
 
   init(
     host: String = "127.0.0.1", maildir: String? = nil, tls: TLSServerContext? = nil, maxMessages: Int? = nil,
-    idleTimeout: Double = 10
+    idleTimeout: Double = 10, maxConnections: Int = 16
   ) throws {
     guard let address = SocketAddress(numericHost: host, port: 0) else { throw ToolError(description: "bad host") }
     var configuration = SinkServer.Configuration(listenAddress: address)
@@ -32,6 +32,7 @@ final class InProcessSink {
     configuration.tls = tls
     configuration.maxMessages = maxMessages
     configuration.idleTimeout = idleTimeout
+    configuration.maxConnections = maxConnections
     configuration.stopGrace = 0.5
     let records = records
     let diagnostics = diagnostics

@@ -143,6 +143,29 @@ struct SinkIntegrationTests {
     #expect(sink.records.value.count == 1)
   }
 
+  @Test func clientsBeyondTheConnectionLimitAreToldToComeBackLater() throws {
+    let sink = try InProcessSink(maxConnections: 1)
+    defer { sink.stop() }
+    let first = try SMTPSubmission.open(endpoint(sink))
+    let second = try SocketTransport.connect(
+      host: "127.0.0.1", port: sink.port, tls: nil, implicitTLS: false, connectTimeout: 3)
+    defer { second.close() }
+    #expect(try readUntil(second, suffix: "never", timeout: 3) == "421 4.7.0 Too many connections, try again later\r\n")
+    // The first client is not disturbed, and its slot frees once it leaves.
+    _ = try first.send(Envelope(sender: "a@x.test", recipients: ["b@x.test"]), content: InMemoryMessage(message))
+    first.quit()
+    let deadline = Deadline.after(seconds: 3)
+    var third: SMTPSession?
+    while third == nil && !deadline.hasPassed {
+      third = try? SMTPSubmission.open(endpoint(sink))
+      if third == nil { usleep(20_000) }
+    }
+    let session = try #require(third)
+    _ = try session.send(Envelope(sender: "c@x.test", recipients: ["b@x.test"]), content: InMemoryMessage(message))
+    session.quit()
+    #expect(sink.records.value.map(\.message.sender) == ["a@x.test", "c@x.test"])
+  }
+
   @Test func aSilentClientIsDroppedAfterTheIdleTimeout() throws {
     let sink = try InProcessSink(idleTimeout: 1)
     defer { sink.stop() }
