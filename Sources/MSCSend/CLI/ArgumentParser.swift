@@ -100,7 +100,10 @@ enum ArgumentParser {
     }
     let width = min(34, rows.map(\.0.count).max() ?? 0)
     return rows.map { names, help in
-      let padding = names.count < width ? String(repeating: " ", count: width - names.count) : "\n" + String(repeating: " ", count: width + 4)
+      // Names longer than the column (capped at 34) put their help on the next line, aligned.
+      let padding =
+        names.count <= width
+        ? String(repeating: " ", count: width - names.count) : "\n" + String(repeating: " ", count: width + 2)
       return "  \(names)\(padding)  \(help)"
     }.joined(separator: "\n")
   }

@@ -9,6 +9,7 @@ public enum CommandLineInterface {
     ("route", "show which channel carries mail from a sender, and why"),
     ("channels", "list the configured channels"),
     ("config", "check a configuration file (config check [FILE])"),
+    ("sink", "run a local SMTP server that captures mail (never relays)"),
   ]
 
   static var help: String {
@@ -54,6 +55,8 @@ public enum CommandLineInterface {
       return RouteCommand.run(Array(rest.dropFirst()), context: context)
     case "channels":
       return ChannelsCommand.run(Array(rest.dropFirst()), context: context)
+    case "sink":
+      return SinkCommand.run(Array(rest.dropFirst()), context: context)
     default:
       let suggestion = Suggestion.nearest(to: command, in: commands.map(\.name)).map { "did you mean `msc-send \($0)`?" }
       context.error("unknown command \"\(command)\"", hint: suggestion ?? "run `msc-send --help` for the commands")

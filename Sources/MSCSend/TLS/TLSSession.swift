@@ -15,7 +15,9 @@ final class TLSSession {
   /// After a fatal error OpenSSL forbids SSL_shutdown.
   private var failed = false
 
-  private init(fd: Int32, ssl: OpaquePointer, info: TLSSessionInfo) {
+  /// Takes ownership of `ssl`, whose handshake on `fd` is complete (client side here, server side
+  /// in `TLSServerContext`).
+  init(fd: Int32, ssl: OpaquePointer, info: TLSSessionInfo) {
     self.fd = fd
     self.ssl = ssl
     self.info = info
@@ -215,7 +217,7 @@ final class TLSSession {
     String(text.lowercased().unicodeScalars.filter { $0 != ":" && $0 != " " })
   }
 
-  private static func cString(_ pointer: UnsafePointer<CChar>?) -> String? {
+  static func cString(_ pointer: UnsafePointer<CChar>?) -> String? {
     guard let pointer else { return nil }
     return String(cString: pointer)
   }

@@ -252,3 +252,41 @@ public final class SocketTransport: Transport {
     fd = -1
   }
 }
+
+// MARK: - Server side (msc-send sink)
+
+extension SocketTransport {
+  /// Wraps a connection accepted by `SocketListener`: `fd` is non-blocking and close-on-exec, and
+  /// the transport owns it from now on.
+  static func accepted(fd: Int32, peer: SocketAddress) -> SocketTransport {
+    var on: Int32 = 1
+    _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+    return SocketTransport(
+      fd: fd, host: peer.numericHost, port: peer.port, peerAddress: peer, connectDuration: 0,
+      failedAttempts: [], tlsOptions: TLSOptions(serverName: peer.numericHost))
+  }
+
+  /// The server side of STARTTLS (RFC 3207 section 4), after the 220: the caller has dropped
+  /// every byte it had read in plaintext. On failure the connection is closed.
+  func acceptTLS(context: TLSServerContext, deadline: Deadline) throws(TransportError) -> TLSSessionInfo {
+    guard fd >= 0 else { throw .closed }
+    guard tls == nil else { throw .tls(.setup("TLS is already active on this connection")) }
+    do {
+      let session = try context.accept(fd: fd, deadline: deadline)
+      tls = session
+      tlsInfo = session.info
+      return session.info
+    } catch {
+      close()
+      throw error
+    }
+  }
+
+  /// Shuts both directions down without closing the descriptor, so that a thread waiting on it
+  /// wakes up at once (the sink stopping). The owner still calls `close()`; the caller makes
+  /// sure that has not happened yet.
+  func shutDownConnection() {
+    guard fd >= 0 else { return }
+    _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
+  }
+}
