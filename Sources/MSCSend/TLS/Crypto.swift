@@ -41,12 +41,18 @@ public enum Crypto {
     return Array(output.prefix(Int(length)))
   }
 
-  /// Cryptographically secure random bytes.
+  /// Cryptographically secure random bytes from the kernel: the standard library's
+  /// `SystemRandomNumberGenerator` (getrandom(2) on Linux, documented as cryptographically
+  /// secure). Not RAND_bytes: seeding OpenSSL's generator loads its configuration (~2 ms), a cost
+  /// every plaintext send to a local relay would pay just for a Message-ID.
   public static func randomBytes(_ count: Int) -> [UInt8] {
-    var bytes = [UInt8](repeating: 0, count: count)
-    let ok = RAND_bytes(&bytes, Int32(count))
-    precondition(ok == 1, "RAND_bytes failed")
-    return bytes
+    var generator = SystemRandomNumberGenerator()
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(count + 8)
+    while bytes.count < count {
+      withUnsafeBytes(of: generator.next() as UInt64) { bytes.append(contentsOf: $0) }
+    }
+    return Array(bytes.prefix(count))
   }
 
   /// Lower-case hex.

@@ -9,21 +9,14 @@ public enum HostIdentity {
     return localAddress.contains(":") ? "[IPv6:\(localAddress)]" : "[\(localAddress)]"
   }
 
-  /// The canonical name of `gethostname()`, when it contains a dot.
+  /// `gethostname()` when it is fully qualified (contains a dot). Deliberately no DNS lookup
+  /// (AI_CANONNAME): with an unreachable resolver that costs seconds while the server waits for
+  /// EHLO; the address literal is just as valid (RFC 5321 section 4.1.4).
   public static func fullyQualifiedName() -> String? {
     var buffer = [CChar](repeating: 0, count: 256)
     guard gethostname(&buffer, buffer.count - 1) == 0 else { return nil }
     let name = String(cString: buffer)
-    if name.contains("."), isValidHostName(name) { return name }
-    var hints = addrinfo()
-    hints.ai_flags = AI_CANONNAME
-    hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-    var result: UnsafeMutablePointer<addrinfo>?
-    guard getaddrinfo(name, nil, &hints, &result) == 0, let first = result else { return nil }
-    defer { freeaddrinfo(result) }
-    guard let canonical = first.pointee.ai_canonname else { return nil }
-    let fqdn = String(cString: canonical)
-    return fqdn.contains(".") && isValidHostName(fqdn) ? fqdn : nil
+    return name.contains(".") && isValidHostName(name) ? name : nil
   }
 
   static func isValidHostName(_ name: String) -> Bool {
