@@ -40,7 +40,8 @@ struct SendRequest {
       "--auth", "--ca-file", "--fingerprint", "--no-verify", "--ehlo", "--timeout"].filter { arguments.has($0) }
     guard let serverText = arguments.value("--server") else {
       if !serverOnly.isEmpty {
-        throw UsageError("\(serverOnly.joined(separator: ", ")) need --server (a configured channel has its own settings)")
+        let verb = serverOnly.count == 1 ? "needs" : "need"
+        throw UsageError("\(serverOnly.joined(separator: ", ")) \(verb) --server (a configured channel has its own settings)")
       }
       adHocEndpoint = nil
       return
