@@ -66,18 +66,24 @@ enum SendmailCommand {
     if context.standardInputIsTerminal {
       context.console.err("msc-send: reading the message from the terminal; end it with Ctrl-D\n")
     }
-    let input = RawMessage.input(context.readStandardInput(), ignoringDots: parsed.ignoreDots)
     let options = SendmailOptions(
       extractRecipients: parsed.extractRecipients, recipients: parsed.recipients,
       envelopeSender: parsed.envelopeSender, fullName: parsed.fullName, defaultSender: defaultSender)
-    do throws(ComposeError) {
-      let prepared = try SendmailMessage.prepare(input, options: options, environment: context.composeEnvironment)
+    let spoolDirectory = context.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+    do {
+      let message = try RawMessage.read(
+        context.readStandardInputChunk, ignoringDots: parsed.ignoreDots, spoolDirectory: spoolDirectory)
+      let prepared = try SendmailMessage.prepare(message, options: options, environment: context.composeEnvironment)
       return Submission(
         sender: prepared.sender,
         envelope: Envelope(sender: prepared.envelopeSender, recipients: prepared.recipients),
         content: prepared.content, messageID: prepared.messageID)
-    } catch {
+    } catch let error as ComposeError {
       throw CommandFailure(error.description, code: error.exitCode)
+    } catch let error as MessageSourceError {
+      throw CommandFailure(error.description, code: .ioError)
+    } catch {
+      throw CommandFailure("\(error)", code: .software)
     }
   }
 }

@@ -1,60 +1,100 @@
-/// A ready-made message (sendmail mode) as `MessageContent`: its header and body in memory, lines
-/// ending in CRLF, with a 7-bit form (quoted-printable body, RFC 2047 header text) for servers
-/// without 8BITMIME when the message is 8-bit and can be re-encoded.
+/// A ready-made message (sendmail mode) as `MessageContent`: its header in memory, its body in
+/// memory or spooled to disk, lines ending in CRLF; with a 7-bit form (quoted-printable body,
+/// RFC 2047 header text) for servers without 8BITMIME when the message is 8-bit and can be
+/// re-encoded. A re-encoded body is encoded while it is written, like an attachment.
 public struct ReadyMessage: MessageContent {
   public let header: [UInt8]
-  public let body: [UInt8]
+  let body: MessageBody
+  /// Set when the body goes quoted-printable (RFC 2045 section 6.7): its encoded length.
+  let quotedPrintableLength: Int?
   public let requiresEightBitMIME: Bool
   public let requiresSMTPUTF8: Bool
-  /// Builds the 7-bit form only when a server asks for it, so the body is not held twice.
-  private let makeSevenBit: (() -> ReadyMessage)?
+  /// Builds the 7-bit form only when a server asks for it.
+  private let makeSevenBit: (() -> ReadyMessage?)?
 
-  public var byteCount: Int? { header.count + 2 + body.count }
-  public var sevenBitAlternative: (any MessageContent)? { makeSevenBit?() }
+  public var byteCount: Int? { header.count + 2 + (quotedPrintableLength ?? body.count) }
+  public var sevenBitAlternative: (any MessageContent)? { makeSevenBit?() ?? nil }
 
   public func writeChunks(to sink: ([UInt8]) throws -> Void) throws {
     try sink(header + [.carriageReturn, .lineFeed])
-    var start = 0
-    while start < body.count {
-      let end = min(start + ChunkedOutput.blockSize, body.count)
-      try sink(Array(body[start..<end]))
-      start = end
+    guard quotedPrintableLength != nil else {
+      try body.readChunks(sink)
+      return
     }
+    try Self.quotedPrintable(body, sink)
   }
 
-  /// The whole message in memory.
-  public var bytes: [UInt8] { header + [.carriageReturn, .lineFeed] + body }
+  /// The whole message in memory: for tests and small messages.
+  public func bytes() throws -> [UInt8] {
+    var bytes: [UInt8] = []
+    try writeChunks { bytes += $0 }
+    return bytes
+  }
+
+  /// `body` as quoted-printable chunk by chunk; it ends in CRLF as the body did.
+  private static func quotedPrintable(_ body: MessageBody, _ sink: ([UInt8]) throws -> Void) throws {
+    var encoder = QuotedPrintableEncoder()
+    try body.readChunks { chunk in try sink(encoder.encode(chunk)) }
+    let last = encoder.finish()
+    if !last.isEmpty { try sink(last + [.carriageReturn, .lineFeed]) }
+  }
+
+  private static func quotedPrintableLength(_ body: MessageBody) throws -> Int {
+    var length = 0
+    try quotedPrintable(body) { length += $0.count }
+    return length
+  }
 
   /// Decides how `message` travels (see `SendmailMessage`): a body that cannot go as it is gets
-  /// re-encoded now (or is refused); an 8-bit message gets a 7-bit alternative when its body can
-  /// be re-encoded and its 8-bit header fields written as RFC 2047 encoded words.
-  static func make(_ message: RawMessage, requiresSMTPUTF8: Bool) throws(ComposeError) -> ReadyMessage {
-    var base = message
+  /// re-encoded (or is refused); an 8-bit message gets a 7-bit alternative when its body can be
+  /// re-encoded and its 8-bit header fields written as RFC 2047 encoded words. Throws
+  /// `ComposeError`, or `MessageSourceError` when a spooled body cannot be read.
+  static func make(_ message: RawMessage, requiresSMTPUTF8: Bool) throws -> ReadyMessage {
     let blocker = reencodingBlocker(message)
-    if let reason = reasonToReencode(TextBodyProfile(message.body)) {
+    let headerNeeds8BITMIME = !requiresSMTPUTF8 && message.fields.contains(where: \.isEightBit)
+    let headerConvertible = !headerNeeds8BITMIME || sevenBitFields(message.fields) != nil
+    if let reason = reasonToReencode(message.bodyProfile) {
       if let blocker {
         throw ComposeError(
           .invalidHeader, "the message body \(reason), so it must be re-encoded, but \(blocker); encode it before sending")
       }
-      base = reencodingBody(message)
+      let fields = reencodedFields(message)
+      let length = try quotedPrintableLength(message.body)
+      var makeSevenBit: (() -> ReadyMessage?)?
+      if headerNeeds8BITMIME, headerConvertible {
+        makeSevenBit = {
+          ReadyMessage(
+            header: RawMessage.headerBytes(sevenBitFields(fields) ?? fields), body: message.body,
+            quotedPrintableLength: length, requiresEightBitMIME: false, requiresSMTPUTF8: requiresSMTPUTF8,
+            makeSevenBit: nil)
+        }
+      }
+      return ReadyMessage(
+        header: RawMessage.headerBytes(fields), body: message.body, quotedPrintableLength: length,
+        requiresEightBitMIME: headerNeeds8BITMIME, requiresSMTPUTF8: requiresSMTPUTF8, makeSevenBit: makeSevenBit)
     }
-    let bodyIsEightBit = base.body.contains { $0 >= 0x80 }
-    let headerNeeds8BITMIME = !requiresSMTPUTF8 && base.fields.contains(where: \.isEightBit)
-    var makeSevenBit: (() -> ReadyMessage)?
-    let headerConvertible = !headerNeeds8BITMIME || sevenBitFields(base.fields) != nil
+    let bodyIsEightBit = !message.bodyProfile.isASCII
+    var makeSevenBit: (() -> ReadyMessage?)?
     if bodyIsEightBit || headerNeeds8BITMIME, !bodyIsEightBit || blocker == nil, headerConvertible {
-      let source = base
       makeSevenBit = {
-        var sevenBit = bodyIsEightBit ? reencodingBody(source) : source
-        if headerNeeds8BITMIME { sevenBit.fields = sevenBitFields(sevenBit.fields) ?? sevenBit.fields }
+        var fields = bodyIsEightBit ? reencodedFields(message) : message.fields
+        if headerNeeds8BITMIME { fields = sevenBitFields(fields) ?? fields }
+        var length: Int?
+        if bodyIsEightBit {
+          // The spooled body could not be read again: no 7-bit form, the server's refusal stands.
+          guard let counted = try? quotedPrintableLength(message.body) else { return nil }
+          length = counted
+        }
         return ReadyMessage(
-          header: sevenBit.headerBytes, body: sevenBit.body, requiresEightBitMIME: false,
+          header: RawMessage.headerBytes(fields), body: message.body, quotedPrintableLength: length,
+          requiresEightBitMIME: false,
           requiresSMTPUTF8: requiresSMTPUTF8, makeSevenBit: nil)
       }
     }
     return ReadyMessage(
-      header: base.headerBytes, body: base.body, requiresEightBitMIME: bodyIsEightBit || headerNeeds8BITMIME,
-      requiresSMTPUTF8: requiresSMTPUTF8, makeSevenBit: makeSevenBit)
+      header: message.headerBytes, body: message.body, quotedPrintableLength: nil,
+      requiresEightBitMIME: bodyIsEightBit || headerNeeds8BITMIME, requiresSMTPUTF8: requiresSMTPUTF8,
+      makeSevenBit: makeSevenBit)
   }
 
   /// The header with every 8-bit field rewritten in 7 bits (RFC 2047): address fields through
@@ -121,29 +161,25 @@ public struct ReadyMessage: MessageContent {
     (value.split(separator: ";").first.map(String.init) ?? "").trimmingSpaces.lowercased()
   }
 
-  /// The body as quoted-printable (RFC 2045 section 6.7) with the fields that say so: the
-  /// transfer encoding replaced, MIME-Version added if missing, and for a message without a
-  /// Content-Type whose text is not ASCII, `text/plain` with `utf-8` (or RFC 1428's
-  /// `unknown-8bit` when it is not UTF-8 either), since the default us-ascii would be wrong.
-  static func reencodingBody(_ message: RawMessage) -> RawMessage {
-    var result = message
-    result.fields.removeAll { $0.lowercasedName == "content-transfer-encoding" }
-    if !result.has("MIME-Version") {
-      result.fields.append(RawMessage.Field(name: "MIME-Version", lines: [Array("MIME-Version: 1.0".utf8)]))
+  /// The fields that say the body is quoted-printable (RFC 2045 section 6.7): the transfer
+  /// encoding replaced, MIME-Version added if missing, and for a message without a Content-Type
+  /// whose text is not ASCII, `text/plain` with `utf-8` (or RFC 1428's `unknown-8bit` when it is
+  /// not UTF-8 either), since the default us-ascii would be wrong. The body itself is encoded
+  /// while it is written.
+  static func reencodedFields(_ message: RawMessage) -> [RawMessage.Field] {
+    var fields = message.fields
+    fields.removeAll { $0.lowercasedName == "content-transfer-encoding" }
+    if !message.has("MIME-Version") {
+      fields.append(RawMessage.Field(name: "MIME-Version", lines: [Array("MIME-Version: 1.0".utf8)]))
     }
-    if !result.has("Content-Type") {
-      var validator = UTF8Validator()
-      validator.scan(message.body)
-      let charset = validator.isASCII ? "us-ascii" : validator.isValid ? "utf-8" : "unknown-8bit"
-      result.fields.append(
+    if !message.has("Content-Type") {
+      let charset = message.bodyProfile.isASCII ? "us-ascii" : message.bodyIsUTF8 ? "utf-8" : "unknown-8bit"
+      fields.append(
         RawMessage.Field(name: "Content-Type", lines: [Array("Content-Type: text/plain; charset=\(charset)".utf8)]))
     }
-    result.fields.append(
+    fields.append(
       RawMessage.Field(
         name: "Content-Transfer-Encoding", lines: [Array("Content-Transfer-Encoding: quoted-printable".utf8)]))
-    var body = QuotedPrintable.encode(message.body)
-    if !body.isEmpty && body.suffix(2) != [.carriageReturn, .lineFeed] { body += [.carriageReturn, .lineFeed] }
-    result.body = body
-    return result
+    return fields
   }
 }

@@ -47,18 +47,19 @@ public struct PreparedMessage {
 /// - an 8-bit body goes as it is where the server offers 8BITMIME, with a quoted-printable
 ///   alternative for servers that do not (when it can be re-encoded at all).
 public enum SendmailMessage {
+  /// `input` read in memory (as `RawMessage(_:ignoringDots:)`), then prepared.
   public static func prepare(
-    _ input: [UInt8], options: SendmailOptions, environment: ComposeEnvironment
-  ) throws(ComposeError) -> PreparedMessage {
-    var message = RawMessage(input)
-    for field in message.fields {
-      for line in field.lines where line.count > TextBodyProfile.maximumLineOctets {
-        throw ComposeError(
-          .invalidHeader,
-          "header field \(field.name) has a line of \(line.count) octets; RFC 5322 allows \(TextBodyProfile.maximumLineOctets)")
-      }
-    }
+    _ input: [UInt8], ignoringDots: Bool = true, options: SendmailOptions, environment: ComposeEnvironment
+  ) throws -> PreparedMessage {
+    try prepare(try RawMessage(input, ignoringDots: ignoringDots), options: options, environment: environment)
+  }
 
+  /// Applies the rules above. Throws `ComposeError` (bad data: exit 65), or `MessageSourceError`
+  /// when a spooled body cannot be read back.
+  static func prepare(
+    _ raw: RawMessage, options: SendmailOptions, environment: ComposeEnvironment
+  ) throws -> PreparedMessage {
+    var message = raw
     // The recipients.
     var recipients: [String] = []
     func add(_ mailboxes: [Mailbox]) {

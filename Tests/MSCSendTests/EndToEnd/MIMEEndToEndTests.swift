@@ -166,6 +166,29 @@ struct MIMEEndToEndTests {
     #expect(result.stderr.contains("the server does not offer 8BITMIME"))
   }
 
+  /// A body over 1 MiB is spooled to disk while it is read; lines over 998 octets are re-encoded on
+  /// the way out (aiosmtpd refuses lines over 1000 octets, so a slip would fail the send).
+  @Test func largeReadyMadeMessageIsSpooledAndReencoded() async throws {
+    let server = try ServerProcess.aiosmtpd(mode: .plain)
+    defer { server.stop() }
+    let (sendmail, config, folder) = try sendmailSetUp(server)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let line = String(repeating: "0123456789", count: 150)
+    let body = (0..<2_000).map { "\($0) \(line)\n" }.joined()
+    let input = "From: big@acme.test\nTo: archive@example.test\nSubject: spooled\n\n" + body
+    let result = try await runMscSend(
+      args: ["-t", "-oi"], env: ["MSC_SEND_CONFIG": config.path, "TMPDIR": folder.path], stdin: input,
+      executable: sendmail)
+    #expect(result.exit == 0, "\(result.transcript)")
+    let message = try #require(try server.deliveredMessages().first)
+    #expect(message.bytes.count > 3_000_000)
+    let parsed = try await PythonReading.parse(message.bytes)
+    #expect(parsed.defects.isEmpty)
+    #expect(parsed.parts.first?.text.map(Self.unixLines) == body)
+    let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix("msc-send-body") }
+    #expect(leftovers.isEmpty, "the spool file is unlinked at once")
+  }
+
   @Test func nonASCIIAddressNeedsSMTPUTF8() async throws {
     let without = try ServerProcess.aiosmtpd(mode: .plain)
     defer { without.stop() }
