@@ -17,14 +17,19 @@ enum SendCommand {
     .value("--from-name", valueName: "NAME", help: "the sender's display name (any language)"),
     .value("--to", valueName: "ADDRESS", repeatable: true, help: "recipient; repeatable, or a comma-separated list"),
     .value("--cc", valueName: "ADDRESS", repeatable: true, help: "copy recipient (repeatable)"),
-    .value("--bcc", valueName: "ADDRESS", repeatable: true, help: "blind copy: in the envelope only, never in a header"),
+    .value(
+      "--bcc", valueName: "ADDRESS", repeatable: true, help: "blind copy: in the envelope only, never in a header"),
     .value("--reply-to", valueName: "ADDRESS", repeatable: true, help: "where replies should go"),
     .value("--subject", valueName: "TEXT", help: "subject line (any language)"),
     .value("--body", valueName: "TEXT", help: "message text"),
     .value("--body-file", valueName: "FILE", help: "message text from FILE (default: standard input)"),
     .value("--html-file", valueName: "FILE", help: "HTML version of the text (multipart/alternative)"),
-    .value("--attach", valueName: "FILE[;type=T/S]", repeatable: true, help: "attach FILE (repeatable); type from the extension unless given"),
-    .value("--header", valueName: "\"NAME: VALUE\"", repeatable: true, help: "extra header field (repeatable), e.g. \"X-Campaign: q3\""),
+    .value(
+      "--attach", valueName: "FILE[;type=T/S]", repeatable: true,
+      help: "attach FILE (repeatable); type from the extension unless given"),
+    .value(
+      "--header", valueName: "\"NAME: VALUE\"", repeatable: true,
+      help: "extra header field (repeatable), e.g. \"X-Campaign: q3\""),
     .value("--ca-file", valueName: "FILE", help: "also trust the CA certificates in FILE (PEM)"),
     .value("--fingerprint", valueName: "sha256:HEX", help: "pin the server certificate's SHA-256 fingerprint"),
     .flag("--no-verify", help: "do not verify the server certificate (insecure; warns on every run)"),

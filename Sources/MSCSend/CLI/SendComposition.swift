@@ -19,8 +19,9 @@ struct SendComposition {
       var from = try Mailbox.parse(fromText)
       if let name = request.fromName { from = try Mailbox(displayName: name, address: from.address) }
       message = OutgoingMessage(
-        from: from, to: try mailboxes(request.to), cc: try mailboxes(request.cc), replyTo: try mailboxes(request.replyTo),
-        subject: request.subject, extraHeaders: try request.headers.map(Self.splitHeader))
+        from: from, to: try mailboxes(request.to), cc: try mailboxes(request.cc),
+        replyTo: try mailboxes(request.replyTo), subject: request.subject,
+        extraHeaders: try request.headers.map(Self.splitHeader))
       bcc = try mailboxes(request.bcc)
     } catch {
       throw CommandFailure(error.description, code: error.exitCode)
@@ -59,8 +60,8 @@ struct SendComposition {
     }
     guard let text = String(validating: bytes, as: UTF8.self) else {
       throw CommandFailure(
-        "the message text is not valid UTF-8", hint: "convert it (iconv -t UTF-8), or send a ready-made message with -t",
-        code: .dataError)
+        "the message text is not valid UTF-8",
+        hint: "convert it (iconv -t UTF-8), or send a ready-made message with -t", code: .dataError)
     }
     return text
   }
@@ -68,7 +69,8 @@ struct SendComposition {
   private func readHTML(_ path: String) throws(CommandFailure) -> String {
     let bytes = try Self.readFile(path, flag: "--html-file")
     guard let text = String(validating: bytes, as: UTF8.self) else {
-      throw CommandFailure("--html-file \(path) is not valid UTF-8", hint: "convert it: iconv -t UTF-8", code: .dataError)
+      throw CommandFailure(
+        "--html-file \(path) is not valid UTF-8", hint: "convert it: iconv -t UTF-8", code: .dataError)
     }
     return text
   }

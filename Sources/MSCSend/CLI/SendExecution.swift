@@ -69,7 +69,10 @@ struct SendExecution {
       decision = RouteDecision(channel: channel, rule: .commandLine, passedOver: [])
     } else {
       do throws(RouteError) {
-        decision = try Router.route(from: submission.sender.address, configuration: configuration ?? ConfigLoader.embeddedDefault(environment: context.environment), explicitChannel: options.channel)
+        decision = try Router.route(
+          from: submission.sender.address,
+          configuration: configuration ?? ConfigLoader.embeddedDefault(environment: context.environment),
+          explicitChannel: options.channel)
       } catch {
         context.error(error.description, hint: error.hint)
         return error.exitCode
@@ -78,7 +81,9 @@ struct SendExecution {
     let channel = decision.channel
     if options.verbose { context.console.err("-- channel \(channel.name): \(decision.explanation)\n") }
     if channel.kind == .legacy {
-      context.warning("channel \(channel.name) is a legacy shared server: no DKIM/SPF alignment for \(submission.sender.domain), expect lower deliverability")
+      context.warning(
+        "channel \(channel.name) is a legacy shared server: no DKIM/SPF alignment for \(submission.sender.domain), "
+          + "expect lower deliverability")
     }
     if channel.endpoint?.tlsVerify == false {
       context.warning("TLS certificate verification is off for \(channel.name): anyone on the path can read and change this session")
@@ -86,7 +91,8 @@ struct SendExecution {
 
     // 3. Delivery, measuring the exact bytes that go out.
     let delivery = ChannelDelivery.Context(
-      environment: context.environment, connector: context.connector, transcript: options.verbose ? transcriptPrinter : nil,
+      environment: context.environment, connector: context.connector,
+      transcript: options.verbose ? transcriptPrinter : nil,
       onPlaintextPeer: { peer in context.warning("tls = none: the message travels in clear to \(peer)") })
     let measured = MeasuredContent(submission.content)
     let result: ChannelDelivery.Result
@@ -154,7 +160,9 @@ struct SendExecution {
       printJSON(object)
     } else if channel.kind == .file {
       if !options.quiet {
-        context.console.err("msc-send: wrote \(submission.messageID) to \(result.destination) (channel \(channel.name), kind file: nothing was sent)\n")
+        context.console.err(
+          "msc-send: wrote \(submission.messageID) to \(result.destination) "
+            + "(channel \(channel.name), kind file: nothing was sent)\n")
         if configuration?.isEmbeddedDefault ?? true {
           context.console.err(
             "hint: no config file, so the built-in `outbox` channel kept the message; to send for real, create "
@@ -163,7 +171,9 @@ struct SendExecution {
         }
       }
     } else if report.acceptedCount > 0 && !options.quiet && (context.console.stderrIsTerminal || options.verbose) {
-      context.console.err("msc-send: sent \(submission.messageID) to \(report.acceptedCount) of \(report.recipients.count) recipient(s) via \(channel.name) (\(result.destination))\n")
+      context.console.err(
+        "msc-send: sent \(submission.messageID) to \(report.acceptedCount) of \(report.recipients.count) "
+          + "recipient(s) via \(channel.name) (\(result.destination))\n")
     }
     return report.exitCode
   }

@@ -23,11 +23,6 @@ public struct AttachmentFile: Sendable, Equatable {
     return AttachmentFile(path: path, size: Int(status.st_size))
   }
 
-  init(path: String, size: Int) {
-    self.path = path
-    self.size = size
-  }
-
   /// Calls `body` with successive chunks of the file, `size` octets in all.
   func readChunks(_ body: ([UInt8]) throws -> Void) throws {
     let descriptor = try Self.openForReading(path)
@@ -73,6 +68,7 @@ public struct MessageSourceError: Error, Sendable, Equatable, CustomStringConver
   }
 
   static func changed(_ path: String, expected: Int) -> MessageSourceError {
-    MessageSourceError("\(path) changed while it was being sent (it had \(expected) octets when the message was composed)")
+    MessageSourceError(
+      "\(path) changed while it was being sent (it had \(expected) octets when the message was composed)")
   }
 }

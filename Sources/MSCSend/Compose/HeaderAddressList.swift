@@ -38,9 +38,8 @@ enum HeaderAddressList {
 
   static func mailbox(_ entry: Entry, header: String) throws(ComposeError) -> Mailbox {
     let text = entry.text.trimmingSpaces
-    if !text.contains("@") && !text.contains("\"") && text.unicodeScalars.allSatisfy({ !AddressParser.isWhitespace($0) })
-      && !text.isEmpty
-    {
+    let isOneWord = !text.isEmpty && !text.unicodeScalars.contains(where: AddressParser.isWhitespace)
+    if isOneWord && !text.contains("@") && !text.contains("\"") {
       throw ComposeError(
         .invalidAddress,
         "\(header): address \(ComposeError.visible(text)) has no domain; msc-send delivers to full addresses only "
@@ -70,7 +69,8 @@ enum HeaderAddressList {
 
     func endEntry() {
       if !AddressParser.isBlank(current) {
-        entries.append(Entry(text: current, comment: comment.isEmpty ? nil : AddressParser.collapsingWhitespace(comment)))
+        let name = AddressParser.collapsingWhitespace(comment)
+        entries.append(Entry(text: current, comment: name.isEmpty ? nil : name))
       }
       current = ""
       comment = ""

@@ -104,8 +104,9 @@ public enum MIMEComposer {
       body = QuotedPrintable.encode(bytes)
     }
     if !body.isEmpty && body.suffix(2) != [.carriageReturn, .lineFeed] { body += [.carriageReturn, .lineFeed] }
-    let header = try MIMEParameters.field(
-      name: "Content-Type", value: "text/" + subtype, parameters: [MIMEParameter("charset", profile.charset)])
+    let header =
+      try MIMEParameters.field(
+        name: "Content-Type", value: "text/" + subtype, parameters: [MIMEParameter("charset", profile.charset)])
       + "Content-Transfer-Encoding: \(encoding.rawValue)\r\n"
     return MIMEEntity(header: Array(header.utf8), body: .encoded(body))
   }
@@ -129,8 +130,9 @@ public enum MIMEComposer {
     var typeParameters: [MIMEParameter] = []
     if let charset = attachment.charset { typeParameters.append(MIMEParameter("charset", charset)) }
     typeParameters.append(MIMEParameter("name", name, alwaysQuoted: true))
-    let header = try MIMEParameters.field(
-      name: "Content-Type", value: attachment.mediaType.description, parameters: typeParameters)
+    let header =
+      try MIMEParameters.field(
+        name: "Content-Type", value: attachment.mediaType.description, parameters: typeParameters)
       + MIMEParameters.field(
         name: "Content-Disposition", value: "attachment",
         parameters: [MIMEParameter("filename", name, alwaysQuoted: true)])

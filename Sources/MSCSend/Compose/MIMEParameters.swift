@@ -35,7 +35,8 @@ public enum MIMEParameters {
     }
     var tokens = [HeaderToken(separator: " ", text: value + (segments.isEmpty ? "" : ";"), isEncoded: false)]
     for (index, segment) in segments.enumerated() {
-      tokens.append(HeaderToken(separator: " ", text: segment + (index < segments.count - 1 ? ";" : ""), isEncoded: false))
+      let text = segment + (index < segments.count - 1 ? ";" : "")
+      tokens.append(HeaderToken(separator: " ", text: text, isEncoded: false))
     }
     return try HeaderFolder.fold(name: name, tokens: tokens)
   }
@@ -110,7 +111,8 @@ public enum MIMEParameters {
     let hex = Array("0123456789ABCDEF".utf8)
     var out: [UInt8] = []
     for byte in bytes {
-      let isAttributeChar = MediaType.isTokenCharacter(byte) && byte != UInt8(ascii: "*")
+      let isAttributeChar =
+        MediaType.isTokenCharacter(byte) && byte != UInt8(ascii: "*")
         && byte != UInt8(ascii: "'") && byte != UInt8(ascii: "%")
       if isAttributeChar {
         out.append(byte)

@@ -19,7 +19,9 @@ public struct MailAttachment: Sendable, Equatable {
 
   /// Splits an `--attach` value, `PATH` or `PATH;type=TYPE/SUBTYPE`, into the path and the type
   /// given. Only a trailing `;type=` is special, so other semicolons stay part of the path.
-  public static func parseSpecification(_ specification: String) throws(ComposeError) -> (path: String, type: MediaType?) {
+  public static func parseSpecification(
+    _ specification: String
+  ) throws(ComposeError) -> (path: String, type: MediaType?) {
     try HeaderEncoding.validateValue(specification, header: "--attach")
     guard let marker = specification.range(of: ";type=", options: .backwards) else {
       return (specification, nil)

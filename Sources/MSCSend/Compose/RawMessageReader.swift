@@ -130,7 +130,8 @@ struct RawMessageReader {
   private static func lineTooLong(_ name: String) -> ComposeError {
     ComposeError(
       .invalidHeader,
-      "header field \(name) has a line longer than \(TextBodyProfile.maximumLineOctets) octets (RFC 5322 section 2.1.1)")
+      "header field \(name) has a line longer than \(TextBodyProfile.maximumLineOctets) octets (RFC 5322 section 2.1.1)"
+    )
   }
 
   // MARK: Body

@@ -56,7 +56,8 @@ public struct ReadyMessage: MessageContent {
     if let reason = reasonToReencode(message.bodyProfile) {
       if let blocker {
         throw ComposeError(
-          .invalidHeader, "the message body \(reason), so it must be re-encoded, but \(blocker); encode it before sending")
+          .invalidHeader,
+          "the message body \(reason), so it must be re-encoded, but \(blocker); encode it before sending")
       }
       let fields = reencodedFields(message)
       let length = try quotedPrintableLength(message.body)

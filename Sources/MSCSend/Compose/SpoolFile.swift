@@ -9,7 +9,8 @@ public final class SpoolFile {
 
   /// A new empty file in `directory` (e.g. `$TMPDIR`), readable by this process only.
   public init(in directory: String) throws(MessageSourceError) {
-    var template = Array((directory.hasSuffix("/") ? directory : directory + "/").utf8CString.dropLast())
+    var template =
+      Array((directory.hasSuffix("/") ? directory : directory + "/").utf8CString.dropLast())
       + Array("msc-send-body.XXXXXX".utf8CString)
     let descriptor = template.withUnsafeMutableBufferPointer { buffer -> Int32 in
       guard let base = buffer.baseAddress else { return -1 }
@@ -44,7 +45,9 @@ public final class SpoolFile {
     var buffer = [UInt8](repeating: 0, count: ChunkedOutput.blockSize)
     var offset = 0
     while offset < size {
-      let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, min($0.count, size - offset), off_t(offset)) }
+      let count = buffer.withUnsafeMutableBytes {
+        pread(descriptor, $0.baseAddress, min($0.count, size - offset), off_t(offset))
+      }
       if count < 0 && errno == EINTR { continue }
       guard count > 0 else {
         throw MessageSourceError("cannot read the temporary copy of the message: \(String(cString: strerror(errno)))")

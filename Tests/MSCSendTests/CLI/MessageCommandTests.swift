@@ -90,8 +90,11 @@ import Testing
   // MARK: sendmail mode
 
   @Test func invokedAsSendmailDeliversCronMail() throws {
-    let stdin = "From: root (Cron Daemon)\nTo: root\nSubject: Cron <root@host> backup\n\nbackup done\n.\nnot cut with -i\n"
-    let result = try run(["/usr/sbin/sendmail", "-FCronDaemon", "-i", "-B8BITMIME", "-oem", "ops@example.com"], stdin: stdin)
+    let stdin =
+      "From: root (Cron Daemon)\nTo: root\nSubject: Cron <root@host> backup\n\n"
+      + "backup done\n.\nnot cut with -i\n"
+    let result = try run(
+      ["/usr/sbin/sendmail", "-FCronDaemon", "-i", "-B8BITMIME", "-oem", "ops@example.com"], stdin: stdin)
     #expect(result.code == .ok, "\(result.console.stderr)")
     #expect(result.console.stderr.isEmpty, "silent on success")
     let message = try #require(result.files.first)
@@ -125,6 +128,7 @@ import Testing
   @Test func sendmailHelp() throws {
     let result = try run(["msc-send", "-t", "--help"])
     #expect(result.code == .ok)
-    #expect(result.console.stdout.contains("usage: msc-send -t [-f SENDER] [-F NAME] [-i | -oi] [RECIPIENT ...] < message"))
+    #expect(result.console.stdout.contains(SendmailCommand.usage))
+    #expect(SendmailCommand.usage.contains("msc-send -t [-f SENDER] [-F NAME] [-i | -oi] [RECIPIENT ...] < message"))
   }
 }

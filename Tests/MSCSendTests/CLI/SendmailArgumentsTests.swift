@@ -13,7 +13,8 @@ import Testing
   }
 
   @Test func valuesMayBeAttachedOrFollow() throws {
-    let parsed = try SendmailArguments(["-t", "-f", "a@acme.test", "-F", "Alice A", "-oi", "-C", "/etc/x.toml", "b@x.test"])
+    let parsed = try SendmailArguments(
+      ["-t", "-f", "a@acme.test", "-F", "Alice A", "-oi", "-C", "/etc/x.toml", "b@x.test"])
     #expect(parsed.extractRecipients && parsed.ignoreDots)
     #expect(parsed.envelopeSender == "a@acme.test")
     #expect(parsed.fullName == "Alice A")

@@ -13,8 +13,9 @@ import Testing
     }
     digest.update(Array(bytes[start...]))
     #expect(digest.finish() == Crypto.digest(.sha256, bytes))
-    #expect(Crypto.hex(Crypto.IncrementalDigest(.sha256).finish())
-      == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    #expect(
+      Crypto.hex(Crypto.IncrementalDigest(.sha256).finish())
+        == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
   }
 
   @Test func measuresTheLastCompletePass() throws {

@@ -19,7 +19,8 @@ enum GoldenFile {
       sourceLocation: sourceLocation)
     let expectedText = String(decoding: expected, as: UTF8.self)
     let actualText = String(decoding: actual, as: UTF8.self)
-    #expect(Array(expected) == actual, "\(name) differs:\n\(firstDifference(expectedText, actualText))",
+    #expect(
+      Array(expected) == actual, "\(name) differs:\n\(firstDifference(expectedText, actualText))",
       sourceLocation: sourceLocation)
   }
 

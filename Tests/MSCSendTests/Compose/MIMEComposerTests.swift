@@ -59,7 +59,8 @@ let binarySample: [UInt8] = (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 151 
   }
 
   @Test func htmlMakesMultipartAlternative() throws {
-    let html = "<html><body><p>Hej!</p><p>H&auml;r &auml;r <b>översikten</b>.</p>"
+    let html =
+      "<html><body><p>Hej!</p><p>H&auml;r &auml;r <b>översikten</b>.</p>"
       + String(repeating: "<span>lång rad</span>", count: 10) + "</body></html>\n"
     try GoldenFile.check("alternative.eml", try bytes(try international(html: html)))
   }
@@ -155,9 +156,10 @@ let binarySample: [UInt8] = (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 151 
     defer { files.remove() }
     var attachment = try files.attachment("ok.txt", [0x61])
     attachment.fileName = "evil\r\nBcc: x@example.com.txt"
-    #expect(throws: ComposeError(
-      .headerInjection,
-      #"attachment file name "evil\r\nBcc: x@example.com.txt" contains a line break (CR or LF): refused"#)
+    #expect(
+      throws: ComposeError(
+        .headerInjection,
+        #"attachment file name "evil\r\nBcc: x@example.com.txt" contains a line break (CR or LF): refused"#)
     ) { try bytes(try international(attachments: [attachment])) }
   }
 

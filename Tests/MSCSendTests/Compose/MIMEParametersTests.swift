@@ -9,10 +9,12 @@ import Testing
   }
 
   @Test func shortASCIIFileNameIsQuotedOnOneLine() throws {
-    #expect(try field("attachment", [MIMEParameter("filename", "q3.pdf", alwaysQuoted: true)])
-      == "Content-Disposition: attachment; filename=\"q3.pdf\"\r\n")
-    #expect(try field("attachment", [MIMEParameter("filename", #"say "hi"\.txt"#, alwaysQuoted: true)])
-      == #"Content-Disposition: attachment; filename="say \"hi\"\\.txt""# + "\r\n")
+    #expect(
+      try field("attachment", [MIMEParameter("filename", "q3.pdf", alwaysQuoted: true)])
+        == "Content-Disposition: attachment; filename=\"q3.pdf\"\r\n")
+    #expect(
+      try field("attachment", [MIMEParameter("filename", #"say "hi"\.txt"#, alwaysQuoted: true)])
+        == #"Content-Disposition: attachment; filename="say \"hi\"\\.txt""# + "\r\n")
   }
 
   @Test func tokensStayUnquotedUnlessAsked() throws {
@@ -23,8 +25,9 @@ import Testing
 
   /// RFC 2231 section 4: charset, empty language, percent-encoded UTF-8.
   @Test func nonASCIIFileNameUsesRFC2231() throws {
-    #expect(try field("attachment", [MIMEParameter("filename", "Översikt.csv", alwaysQuoted: true)])
-      == "Content-Disposition: attachment; filename*=utf-8''%C3%96versikt.csv\r\n")
+    #expect(
+      try field("attachment", [MIMEParameter("filename", "Översikt.csv", alwaysQuoted: true)])
+        == "Content-Disposition: attachment; filename*=utf-8''%C3%96versikt.csv\r\n")
   }
 
   /// RFC 2231 section 3: continuations, each line within 78 columns, split between characters.
@@ -63,7 +66,8 @@ import Testing
   @Test(arguments: ["type=x", "text/plain\r\nBcc: a@b.c"])
   func controlCharactersAreRefused(_ value: String) throws {
     #expect(throws: ComposeError.self) {
-      try MIMEParameters.field(name: "Content-Type", value: "text/plain", parameters: [MIMEParameter("name", value + "\n")])
+      try MIMEParameters.field(
+        name: "Content-Type", value: "text/plain", parameters: [MIMEParameter("name", value + "\n")])
     }
   }
 
@@ -102,10 +106,11 @@ import Testing
     #expect(try files.attachment("e.bin", Array("配信".utf8)).charset == nil, "only text types get a charset")
   }
 
-  @Test(arguments: [
-    ([0xC0, 0x80], false), ([0xED, 0xA0, 0x80], false), ([0xF4, 0x90, 0x80, 0x80], false), ([0xF5], false),
-    ([0xE0, 0x9F, 0x80], false), ([0xF0, 0x9F, 0x98, 0x80], true), ([0xEF, 0xBB, 0xBF], true), ([0x7F], true),
-  ] as [([UInt8], Bool)])
+  @Test(
+    arguments: [
+      ([0xC0, 0x80], false), ([0xED, 0xA0, 0x80], false), ([0xF4, 0x90, 0x80, 0x80], false), ([0xF5], false),
+      ([0xE0, 0x9F, 0x80], false), ([0xF0, 0x9F, 0x98, 0x80], true), ([0xEF, 0xBB, 0xBF], true), ([0x7F], true),
+    ] as [([UInt8], Bool)])
   func utf8ValidatorFollowsRFC3629(_ bytes: [UInt8], _ valid: Bool) {
     var validator = UTF8Validator()
     for byte in bytes { validator.scan([byte]) }

@@ -94,10 +94,12 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
   }
 
   @Test func anAddressWithoutDomainIsExplained() {
-    #expect(throws: ComposeError(
-      .invalidAddress,
-      #"To: address "root" has no domain; msc-send delivers to full addresses only (in a crontab, set MAILTO=you@example.com)"#
-    )) { try HeaderAddressList.mailboxes("root", header: "To") }
+    #expect(
+      throws: ComposeError(
+        .invalidAddress,
+        #"To: address "root" has no domain; msc-send delivers to full addresses only (in a crontab, set MAILTO=you@example.com)"#
+      )
+    ) { try HeaderAddressList.mailboxes("root", header: "To") }
     #expect(throws: ComposeError.self) { try HeaderAddressList.mailboxes("bob@", header: "Cc") }
   }
 
@@ -105,7 +107,8 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
 
   /// Cron's message: From without a domain, no Date or Message-ID, a Bcc, bare LF.
   @Test func cronMessageGetsSenderDateAndMessageID() throws {
-    let input = "From: root (Cron Daemon)\nTo: ops@example.com\nSubject: Cron <root@host> backup\n"
+    let input =
+      "From: root (Cron Daemon)\nTo: ops@example.com\nSubject: Cron <root@host> backup\n"
       + "Bcc: auditor@example.com\nContent-Type: text/plain; charset=UTF-8\n\nbackup done\n"
     let prepared = try prepare(input, SendmailOptions(recipients: ["ops@example.com"], defaultSender: "cron@acme.test"))
     try GoldenFile.check("sendmail-cron.eml", try prepared.content.bytes())
@@ -119,12 +122,16 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
 
   /// -t: recipients from To, Cc and Bcc (groups too), plus the command line; the rest untouched.
   @Test func extractedRecipientsAndUntouchedMessage() throws {
-    let input = "From: Åsa <asa@acme.test>\r\nTo: a@example.com, \"B, C\" <bc@example.com>\r\n"
+    let input =
+      "From: Åsa <asa@acme.test>\r\nTo: a@example.com, \"B, C\" <bc@example.com>\r\n"
       + "Cc: team: x@example.com,\r\n y@example.com;\r\nBcc: hidden@example.com\r\nDate: Tue, 1 Dec 2026 10:00:00 +0100\r\n"
       + "Message-ID: <given@acme.test>\r\nSubject: =?UTF-8?Q?Hej?=\r\n\r\n..leading dots stay\r\n"
-    let prepared = try prepare(input, SendmailOptions(extractRecipients: true, recipients: ["a@example.com", "z@example.com"]))
-    #expect(prepared.recipients == ["a@example.com", "z@example.com", "bc@example.com", "x@example.com", "y@example.com",
-      "hidden@example.com"])
+    let prepared = try prepare(
+      input, SendmailOptions(extractRecipients: true, recipients: ["a@example.com", "z@example.com"]))
+    #expect(
+      prepared.recipients == [
+        "a@example.com", "z@example.com", "bc@example.com", "x@example.com", "y@example.com", "hidden@example.com",
+      ])
     #expect(prepared.messageID == "<given@acme.test>")
     #expect(prepared.sender.address == "asa@acme.test")
     let expected = input.replacingOccurrences(of: "Bcc: hidden@example.com\r\n", with: "")
@@ -132,8 +139,9 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
   }
 
   @Test func longLinesAreReencodedAsQuotedPrintable() throws {
-    let input = "From: a@acme.test\nTo: b@example.com\nSubject: log\n\n" + String(repeating: "0123456789", count: 120)
-      + "\nGrüße\n"
+    let input =
+      "From: a@acme.test\nTo: b@example.com\nSubject: log\n\n"
+      + String(repeating: "0123456789", count: 120) + "\nGrüße\n"
     let prepared = try prepare(input, SendmailOptions(recipients: ["b@example.com"]))
     try GoldenFile.check("sendmail-long-line.eml", try prepared.content.bytes())
     #expect(!prepared.content.requiresEightBitMIME, "quoted-printable made it 7-bit too")
@@ -141,7 +149,8 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
   }
 
   @Test func eightBitBodyGoesAsItIsWithAQuotedPrintableAlternative() throws {
-    let input = "From: a@acme.test\nTo: b@example.com\nSubject: x\nContent-Type: text/plain; charset=utf-8\n"
+    let input =
+      "From: a@acme.test\nTo: b@example.com\nSubject: x\nContent-Type: text/plain; charset=utf-8\n"
       + "Content-Transfer-Encoding: 8bit\n\nHälsningar från Göteborg\n"
     let prepared = try prepare(input, SendmailOptions(recipients: ["b@example.com"]))
     #expect(prepared.content.requiresEightBitMIME)
@@ -160,9 +169,10 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
     #expect(prepared.content.requiresEightBitMIME)
     #expect(text(prepared.content.header).contains("Subject: Perché è già così\r\n"))
     let alternative = try #require(prepared.content.sevenBitAlternative as? ReadyMessage)
-    #expect(text(alternative.header).hasPrefix(
-      "From: =?UTF-8?Q?Niccol=C3=B2_Rossi?= <niccolo@acme.test>\r\nTo: lucia@example.com\r\n"
-        + "Subject: =?UTF-8?Q?Perch=C3=A9_=C3=A8_gi=C3=A0_cos=C3=AC?=\r\n"))
+    #expect(
+      text(alternative.header).hasPrefix(
+        "From: =?UTF-8?Q?Niccol=C3=B2_Rossi?= <niccolo@acme.test>\r\nTo: lucia@example.com\r\n"
+          + "Subject: =?UTF-8?Q?Perch=C3=A9_=C3=A8_gi=C3=A0_cos=C3=AC?=\r\n"))
     #expect(text(try alternative.bytes()).hasSuffix("\r\n\r\nciao\r\n"), "an ASCII body stays as it is")
     #expect(try alternative.bytes().allSatisfy { $0 < 0x80 })
   }
@@ -187,18 +197,22 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
     let prepared = try prepare("From: a@acme.test\n\nPerché\n", SendmailOptions(recipients: ["b@example.com"]))
     let alternative = try #require(prepared.content.sevenBitAlternative as? ReadyMessage)
     let header = text(alternative.header)
-    #expect(header.contains("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
-      + "Content-Transfer-Encoding: quoted-printable\r\n"))
+    #expect(
+      header.contains(
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+          + "Content-Transfer-Encoding: quoted-printable\r\n"))
     #expect(text(try alternative.bytes()).hasSuffix("\r\n\r\nPerch=C3=A9\r\n"))
   }
 
   @Test func multipartWithLongLinesIsRefused() {
-    let input = "From: a@acme.test\nContent-Type: multipart/mixed; boundary=x\n\n--x\n\n"
+    let input =
+      "From: a@acme.test\nContent-Type: multipart/mixed; boundary=x\n\n--x\n\n"
       + String(repeating: "y", count: 1_200) + "\n--x--\n"
-    #expect(throws: ComposeError(
-      .invalidHeader,
-      "the message body has a line of 1200 octets (SMTP allows 998), so it must be re-encoded, but it is "
-        + "multipart/mixed, which msc-send does not re-encode part by part; encode it before sending")
+    #expect(
+      throws: ComposeError(
+        .invalidHeader,
+        "the message body has a line of 1200 octets (SMTP allows 998), so it must be re-encoded, but it is "
+          + "multipart/mixed, which msc-send does not re-encode part by part; encode it before sending")
     ) { try prepare(input, SendmailOptions(recipients: ["b@example.com"])) }
   }
 
@@ -211,8 +225,9 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
 
   @Test func overlongHeaderLineIsRefused() {
     let input = "From: a@acme.test\nX-Long: " + String(repeating: "z", count: 1_000) + "\n\nbody\n"
-    #expect(throws: ComposeError(
-      .invalidHeader, "header field X-Long has a line longer than 998 octets (RFC 5322 section 2.1.1)")
+    #expect(
+      throws: ComposeError(
+        .invalidHeader, "header field X-Long has a line longer than 998 octets (RFC 5322 section 2.1.1)")
     ) {
       try prepare(input, SendmailOptions(recipients: ["b@example.com"]))
     }
@@ -220,30 +235,36 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
 
   @Test func senderComesFromDashFThenFromThenDefault() throws {
     let withFrom = "From: Alice <alice@acme.test>\n\nx\n"
-    #expect(try prepare(withFrom, SendmailOptions(recipients: ["b@example.com"], envelopeSender: "bounce@acme.test"))
-      .envelopeSender == "bounce@acme.test")
-    #expect(try prepare(withFrom, SendmailOptions(recipients: ["b@example.com"], defaultSender: "d@acme.test"))
-      .sender.address == "alice@acme.test")
+    let bounce = SendmailOptions(recipients: ["b@example.com"], envelopeSender: "bounce@acme.test")
+    #expect(try prepare(withFrom, bounce).envelopeSender == "bounce@acme.test")
+    #expect(
+      try prepare(withFrom, SendmailOptions(recipients: ["b@example.com"], defaultSender: "d@acme.test"))
+        .sender.address == "alice@acme.test")
     let nullSender = try prepare(withFrom, SendmailOptions(recipients: ["b@example.com"], envelopeSender: "<>"))
     #expect(nullSender.envelopeSender == "")
     #expect(nullSender.sender.address == "alice@acme.test")
-    let added = try prepare("Subject: s\n\nx\n", SendmailOptions(
-      recipients: ["b@example.com"], envelopeSender: "carol@acme.test", fullName: "Carol Ö"))
+    let added = try prepare(
+      "Subject: s\n\nx\n",
+      SendmailOptions(
+        recipients: ["b@example.com"], envelopeSender: "carol@acme.test", fullName: "Carol Ö"))
     #expect(text(added.content.header).contains("From: =?UTF-8?Q?Carol_=C3=96?= <carol@acme.test>\r\n"))
-    #expect(throws: ComposeError.self) { try prepare("Subject: s\n\nx\n", SendmailOptions(recipients: ["b@example.com"])) }
+    #expect(throws: ComposeError.self) {
+      try prepare("Subject: s\n\nx\n", SendmailOptions(recipients: ["b@example.com"]))
+    }
   }
 
   @Test func aFromWithoutDomainKeepsItsName() throws {
     for from in ["Cron Daemon <root>", "\"Cron Daemon\" <root>", "root (Cron Daemon)"] {
-      let prepared = try prepare(
-        "From: \(from)\n\nx\n", SendmailOptions(recipients: ["b@example.com"], fullName: "Other", defaultSender: "c@acme.test"))
+      let options = SendmailOptions(recipients: ["b@example.com"], fullName: "Other", defaultSender: "c@acme.test")
+      let prepared = try prepare("From: \(from)\n\nx\n", options)
       #expect(text(prepared.content.header).hasPrefix("From: Cron Daemon <c@acme.test>\r\n"), "\(from)")
     }
   }
 
   @Test func noRecipientsAnywhereIsAnError() {
-    #expect(throws: ComposeError(
-      .invalidAddress, "no recipients: the message has no To, Cc or Bcc address, and none was given")
+    #expect(
+      throws: ComposeError(
+        .invalidAddress, "no recipients: the message has no To, Cc or Bcc address, and none was given")
     ) { try prepare("From: a@acme.test\n\nx\n", SendmailOptions(extractRecipients: true)) }
   }
 
@@ -261,7 +282,10 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
     let prepared = try prepare("From: a@acme.test\n\n" + body, SendmailOptions(recipients: ["b@example.com"]))
     var written: [UInt8] = []
     var chunks = 0
-    try prepared.content.writeChunks { written += $0; chunks += 1 }
+    try prepared.content.writeChunks {
+      written += $0
+      chunks += 1
+    }
     #expect(written == (try prepared.content.bytes()))
     #expect(written.count == prepared.content.byteCount)
     #expect(chunks > 3)

@@ -53,8 +53,9 @@ struct MIMEEndToEndTests {
 
         """),
     Language(
-      code: "it", sender: "Niccolò Rossi", recipient: "Lucía Bianchi", copy: "Fabrizio De André", replyTo: "Vendite \"Italia\"",
-      subject: "Panoramica del canale di consegna: perché è già così semplice", fileName: "Panoramica del canale di consegna.txt",
+      code: "it", sender: "Niccolò Rossi", recipient: "Lucía Bianchi", copy: "Fabrizio De André",
+      replyTo: "Vendite \"Italia\"", subject: "Panoramica del canale di consegna: perché è già così semplice",
+      fileName: "Panoramica del canale di consegna.txt",
       text: """
         Marketo Sales offre diverse opzioni per inviare e-mail. Questo articolo esaminerà i canali di consegna che puoi sfruttare, come selezionarli e quando sceglierli tra loro.
 
@@ -82,7 +83,8 @@ struct MIMEEndToEndTests {
     let result = try await runMscSend(args: [
       "send", "--server", server.address, "--tls", "none", "--timeout", "10", "--json",
       "--from", "sender@acme.test", "--from-name", language.sender,
-      "--to", "\(Self.quoted(language.recipient)) <to@example.test>", "--cc", "\(Self.quoted(language.copy)) <cc@example.test>",
+      "--to", "\(Self.quoted(language.recipient)) <to@example.test>",
+      "--cc", "\(Self.quoted(language.copy)) <cc@example.test>",
       "--reply-to", "\(Self.quoted(language.replyTo)) <reply@acme.test>", "--bcc", Self.secret,
       "--subject", language.subject, "--body-file", textFile.path, "--html-file", htmlFile.path,
       "--attach", textFile.path, "--attach", binaryFile.path + ";type=application/octet-stream",
@@ -94,7 +96,8 @@ struct MIMEEndToEndTests {
     #expect(!message.text.contains(Self.secret), "the blind copy is nowhere in the message")
     #expect(!message.text.lowercased().contains("\r\nbcc:"))
     #expect(message.bytes.allSatisfy { $0 < 0x80 }, "a composed message is 7-bit")
-    #expect(String(decoding: message.bytes, as: UTF8.self).components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 78 })
+    let lines = String(decoding: message.bytes, as: UTF8.self).components(separatedBy: "\r\n")
+    #expect(lines.allSatisfy { $0.utf8.count <= 78 })
 
     let parsed = try await PythonReading.parse(message.bytes)
     #expect(parsed.defects.isEmpty, "\(parsed.defects)")
@@ -106,8 +109,11 @@ struct MIMEEndToEndTests {
     #expect(parsed.addresses["reply-to"] == [[language.replyTo, "reply@acme.test"]])
     #expect(parsed.addresses["bcc"] == nil)
     let types = parsed.parts.map(\.type)
-    #expect(types == ["multipart/mixed", "multipart/alternative", "text/plain", "text/html", "text/plain",
-      "application/octet-stream"])
+    #expect(
+      types == [
+        "multipart/mixed", "multipart/alternative", "text/plain", "text/html", "text/plain",
+        "application/octet-stream",
+      ])
     #expect(parsed.parts[2].text.map(Self.unixLines) == language.text)
     #expect(parsed.parts[3].text.map(Self.unixLines) == html)
     #expect(parsed.parts[4].filename == language.fileName)
@@ -127,7 +133,8 @@ struct MIMEEndToEndTests {
     defer { server.stop() }
     let (sendmail, config, folder) = try sendmailSetUp(server)
     defer { try? FileManager.default.removeItem(at: folder) }
-    let input = "From: root (Cron Daemon)\nTo: root\nSubject: Cron <root@host> backup\nBcc: \(Self.secret)\n"
+    let input =
+      "From: root (Cron Daemon)\nTo: root\nSubject: Cron <root@host> backup\nBcc: \(Self.secret)\n"
       + "Content-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n\nSäkerhetskopian är klar.\n.\nslut\n"
     let result = try await runMscSend(
       args: ["-FCronDaemon", "-i", "-B8BITMIME", "-oem", "ops@example.test", Self.secret],
@@ -154,7 +161,8 @@ struct MIMEEndToEndTests {
     defer { try? FileManager.default.removeItem(at: folder) }
     let body = "Perché è già così.\n" + String(repeating: "lunga riga ", count: 120) + "\n"
     let input = "From: Niccolò <niccolo@acme.test>\nTo: lucia@example.test\nSubject: =?UTF-8?Q?Perch=C3=A9?=\n\n" + body
-    let result = try await runMscSend(args: ["-t", "-v"], env: ["MSC_SEND_CONFIG": config.path], stdin: input, executable: sendmail)
+    let result = try await runMscSend(
+      args: ["-t", "-v"], env: ["MSC_SEND_CONFIG": config.path], stdin: input, executable: sendmail)
     #expect(result.exit == 0, "\(result.transcript)")
     let message = try #require(try server.deliveredMessages().first)
     #expect(message.bytes.allSatisfy { $0 < 0x80 })
@@ -185,7 +193,8 @@ struct MIMEEndToEndTests {
     let parsed = try await PythonReading.parse(message.bytes)
     #expect(parsed.defects.isEmpty)
     #expect(parsed.parts.first?.text.map(Self.unixLines) == body)
-    let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix("msc-send-body") }
+    let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+      .filter { $0.hasPrefix("msc-send-body") }
     #expect(leftovers.isEmpty, "the spool file is unlinked at once")
   }
 
@@ -223,7 +232,8 @@ struct MIMEEndToEndTests {
     let sendmail = folder.appendingPathComponent("sendmail")
     try FileManager.default.createSymbolicLink(at: sendmail, withDestinationURL: try mscSendBinary())
     let config = folder.appendingPathComponent("config.toml")
-    try Data("""
+    try Data(
+      """
       [defaults]
       from = "cron@acme.test"
 
@@ -234,7 +244,8 @@ struct MIMEEndToEndTests {
       tls = "none"
       timeout = 10
       identities = ["*@acme.test"]
-      """.utf8).write(to: config)
+      """.utf8
+    ).write(to: config)
     return (sendmail, config, folder)
   }
 
