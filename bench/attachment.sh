@@ -100,7 +100,8 @@ grep -q '^## Attachments' "$RESULTS" || cat >>"$RESULTS" <<'INTRO'
 
 `bench/attachment.sh`: peak RSS (`/usr/bin/time -v`, maximum resident set size) and wall time, median
 of the runs, for one message with a random attachment of each size sent to Postfix `smtp-sink` on
-loopback. `msc-send send --attach` composes the message and base64-encodes the file while sending;
+loopback, msc-send being the static release build (`swift build -c release --static-swift-stdlib`).
+`msc-send send --attach` composes the message and base64-encodes the file while sending;
 msmtp and `msc-send -t` (sendmail mode) send the same message, prepared beforehand, from standard
 input. The issue's goal: `send` under 25 MB at 50 MB, within 5 MB of the 1 MB run.
 INTRO
