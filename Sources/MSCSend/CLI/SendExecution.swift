@@ -101,6 +101,10 @@ struct SendExecution {
     } catch {
       return fail(error, channel: channel)
     }
+    if options.json && measured.measurement.sha256 == nil {
+      // Nothing went out (every recipient refused before DATA): report the message as composed.
+      try? measured.writeChunks { _ in }
+    }
     return finish(
       result, submission: submission, measurement: measured.measurement, decision: decision,
       configuration: configuration)
