@@ -26,6 +26,7 @@ let package = Package(
     .testTarget(
       name: "MSCSendTests",
       dependencies: ["MSCSend", "msc-send"],
+      exclude: ["Compose/Golden"],
       swiftSettings: [.swiftLanguageMode(.v6)]),
   ]
 )

@@ -100,6 +100,9 @@ def parse_args(argv):
   p.add_argument("--no-starttls", action="store_true",
                  help="load the certificate but do not advertise STARTTLS")
   p.add_argument("--hostname", default="localhost", help="name in the greeting and EHLO reply")
+  p.add_argument("--smtputf8", action="store_true", help="offer SMTPUTF8 (RFC 6531)")
+  p.add_argument("--no-8bitmime", action="store_true",
+                 help="do not offer 8BITMIME; 8-bit message data is then refused (500 strict ASCII mode)")
   args = p.parse_args(argv)
   if args.mode != "plain" and not (args.cert and args.key):
     p.error("--mode %s needs --cert and --key" % args.mode)
@@ -132,6 +135,8 @@ async def serve(args):
       tls_context=starttls_context,
       auth_require_tls=args.auth_require_tls,
       authenticator=make_authenticator(credentials) if credentials else None,
+      enable_SMTPUTF8=args.smtputf8,
+      decode_data=args.no_8bitmime,
       timeout=60,
     )
 

@@ -7,20 +7,31 @@ public struct CLIContext {
   public var console: Console
   /// Reads all of standard input.
   public var readStandardInput: () -> [UInt8]
+  /// Reads the next chunk of standard input, empty at its end: for input that may be too large
+  /// to hold (sendmail mode spools the body to disk as it reads).
+  public var readStandardInputChunk: () -> [UInt8]
   public var standardInputIsTerminal: Bool
   public var connector: SMTPConnector
   public var composeEnvironment: ComposeEnvironment
 
   public init(
     environment: [String: String], console: Console,
-    readStandardInput: @escaping () -> [UInt8] = { Array(FileHandle.standardInput.readDataToEndOfFile()) },
+    readStandardInput: (() -> [UInt8])? = nil,
     standardInputIsTerminal: Bool = isatty(0) == 1,
     connector: @escaping SMTPConnector = SMTPSubmission.socketConnector,
     composeEnvironment: ComposeEnvironment = .live
   ) {
     self.environment = environment
     self.console = console
-    self.readStandardInput = readStandardInput
+    if let readStandardInput {
+      // Injected input (tests): the chunk reader hands it over in one piece.
+      self.readStandardInput = readStandardInput
+      let delivered = Delivered()
+      self.readStandardInputChunk = { delivered.once(readStandardInput) }
+    } else {
+      self.readStandardInput = { Array(FileHandle.standardInput.readDataToEndOfFile()) }
+      self.readStandardInputChunk = { Array(FileHandle.standardInput.readData(ofLength: 65_536)) }
+    }
     self.standardInputIsTerminal = standardInputIsTerminal
     self.connector = connector
     self.composeEnvironment = composeEnvironment
@@ -34,5 +45,16 @@ public struct CLIContext {
 
   func warning(_ message: String) {
     console.err("msc-send: warning: \(message)\n")
+  }
+}
+
+/// Gives a value the first time only, then empty input.
+private final class Delivered {
+  private var done = false
+
+  func once(_ read: () -> [UInt8]) -> [UInt8] {
+    if done { return [] }
+    done = true
+    return read()
   }
 }

@@ -26,6 +26,9 @@ public enum CommandLineInterface {
       Run `msc-send <command> --help` for a command's options.
       Options: --help, --version
 
+      Sendmail mode: msc-send -t [-f SENDER] [-F NAME] [-i] [RECIPIENT ...] < message
+      (also as a symlink named sendmail; msc-send -t --help for the details)
+
       """
   }
 
@@ -36,6 +39,11 @@ public enum CommandLineInterface {
   public static func run(arguments: [String], context: CLIContext) -> ExitCode {
     SocketTransport.ignoreSIGPIPE()
     let rest = Array(arguments.dropFirst())
+    // Sendmail mode: invoked as `sendmail` (a symlink), or with sendmail's own flags.
+    let programName = arguments.first.map { ($0 as NSString).lastPathComponent } ?? ""
+    if programName == "sendmail" || rest.first.map(SendmailArguments.startsSendmailMode) == true {
+      return SendmailCommand.run(rest, context: context)
+    }
     guard let command = rest.first else {
       context.console.err(help)
       return .usage

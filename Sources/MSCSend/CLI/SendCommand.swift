@@ -1,6 +1,6 @@
 import Foundation
 
-/// `msc-send send`: compose a plain-text message and submit it.
+/// `msc-send send`: compose a message (text, HTML, attachments) and submit it.
 enum SendCommand {
   static let options: [OptionSpec] = [
     .value("--channel", valueName: "NAME", help: "use this configured channel instead of routing by --from"),
@@ -14,10 +14,22 @@ enum SendCommand {
     .value("--token-command", valueName: "CMD", help: "run CMD for an OAuth2 access token"),
     .value("--auth", valueName: "MECH", help: "PLAIN | LOGIN | CRAM-MD5 | XOAUTH2 | OAUTHBEARER (default: strongest offered)"),
     .value("--from", valueName: "ADDRESS", help: "sender, e.g. \"Alice <alice@example.com>\" (default: [defaults] from)"),
-    .value("--to", valueName: "ADDRESS", repeatable: true, help: "recipient (repeatable)"),
+    .value("--from-name", valueName: "NAME", help: "the sender's display name (any language)"),
+    .value("--to", valueName: "ADDRESS", repeatable: true, help: "recipient; repeatable, or a comma-separated list"),
+    .value("--cc", valueName: "ADDRESS", repeatable: true, help: "copy recipient (repeatable)"),
+    .value(
+      "--bcc", valueName: "ADDRESS", repeatable: true, help: "blind copy: in the envelope only, never in a header"),
+    .value("--reply-to", valueName: "ADDRESS", repeatable: true, help: "where replies should go"),
     .value("--subject", valueName: "TEXT", help: "subject line (any language)"),
     .value("--body", valueName: "TEXT", help: "message text"),
     .value("--body-file", valueName: "FILE", help: "message text from FILE (default: standard input)"),
+    .value("--html-file", valueName: "FILE", help: "HTML version of the text (multipart/alternative)"),
+    .value(
+      "--attach", valueName: "FILE[;type=T/S]", repeatable: true,
+      help: "attach FILE (repeatable); type from the extension unless given"),
+    .value(
+      "--header", valueName: "\"NAME: VALUE\"", repeatable: true,
+      help: "extra header field (repeatable), e.g. \"X-Campaign: q3\""),
     .value("--ca-file", valueName: "FILE", help: "also trust the CA certificates in FILE (PEM)"),
     .value("--fingerprint", valueName: "sha256:HEX", help: "pin the server certificate's SHA-256 fingerprint"),
     .flag("--no-verify", help: "do not verify the server certificate (insecure; warns on every run)"),
@@ -29,23 +41,32 @@ enum SendCommand {
     .flag("-h", "--help", help: "show this help"),
   ]
 
-  static let usage = "usage: msc-send send [--from ADDRESS] --to ADDRESS [--to ...] [--subject S] [--body TEXT] [options]"
+  static let usage =
+    "usage: msc-send send [--from ADDRESS] --to ADDRESS [--cc/--bcc ...] [--subject S] [--body TEXT] [--attach FILE] [options]"
 
   static var help: String {
     """
     \(usage)
 
-    Composes a plain-text message and hands it to the channel the router picks for the From
-    address (see `msc-send route`), or to --channel NAME, or to an ad-hoc --server. Without
-    --body or --body-file the text is read from standard input. With no config file at all the
-    embedded channel `outbox` writes the message as an .eml file.
+    Composes a message and hands it to the channel the router picks for the From address (see
+    `msc-send route`), or to --channel NAME, or to an ad-hoc --server. Without --body or
+    --body-file the text is read from standard input. --html-file adds an HTML version
+    (multipart/alternative); each --attach adds a file (multipart/mixed), read and base64-encoded
+    while the message is sent, so large files do not fill memory. Names, subjects and file names
+    may be in any language (RFC 2047 and RFC 2231 encoding). A line break in any header value is
+    refused (exit 65). With no config file at all the embedded channel `outbox` writes the message
+    as an .eml file.
 
     Options:
     \(ArgumentParser.helpText(for: options))
 
-    Exit codes: 0 sent; 64 usage; 65 bad address or refused recipients/message; 69 service
-    unavailable; 75 temporary failure, try later; 76 protocol violation; 77 authentication or
-    certificate refused; 78 configuration (e.g. a failing --password-command).
+    Exit codes: 0 sent; 64 usage; 65 bad address, header or text, refused recipients/message; 69
+    service unavailable; 74 a file could not be read; 75 temporary failure, try later; 76 protocol
+    violation; 77 authentication or certificate refused; 78 configuration (e.g. a failing
+    --password-command).
+
+    Sendmail mode: `msc-send -t [-f SENDER] [-F NAME] [-i] [RECIPIENT ...] < message` (or the
+    binary invoked as `sendmail`) sends a ready-made message; see `msc-send -t --help`.
 
     """
   }
@@ -64,6 +85,9 @@ enum SendCommand {
       context.error(error.message, hint: error.hint ?? usage)
       return .usage
     }
-    return SendExecution(request: request, context: context).run()
+    return SendExecution(options: request.delivery, context: context).run(needsDefaultSender: request.from == nil) {
+      configuration throws(CommandFailure) in
+      try SendComposition(request: request, context: context).submission(defaultFrom: configuration?.defaults.from)
+    }
   }
 }

@@ -1,81 +1,113 @@
 import Foundation
 
-/// Carries out a checked `send` request: pick the channel, compose, deliver, report.
+/// The delivery flags `send` and sendmail mode share.
+struct DeliveryOptions {
+  /// `--server` and its companions: an ad-hoc channel that bypasses the router.
+  var adHocEndpoint: ChannelEndpoint?
+  var channel: String?
+  var configFile: String?
+  var json: Bool
+  var verbose: Bool
+  var quiet: Bool
+}
+
+/// A message ready for delivery: what `send` composed or sendmail mode prepared.
+struct Submission {
+  /// The mailbox the router picks the channel by: From, or sendmail's `-f`.
+  var sender: Mailbox
+  var envelope: Envelope
+  var content: any MessageContent
+  /// With the angle brackets.
+  var messageID: String
+}
+
+/// Why a command stopped before delivery, reported as one error line (and a hint) with its code.
+struct CommandFailure: Error {
+  let message: String
+  let hint: String?
+  let code: ExitCode
+
+  init(_ message: String, hint: String? = nil, code: ExitCode) {
+    self.message = message
+    self.hint = hint
+    self.code = code
+  }
+}
+
+/// Carries out a delivery for `send` and sendmail mode alike: load the configuration, let the
+/// command prepare its message, pick the channel, deliver, report.
 struct SendExecution {
-  let request: SendRequest
+  let options: DeliveryOptions
   let context: CLIContext
 
-  func run() -> ExitCode {
-    // 1. The channel: ad-hoc from --server, else routed from the configuration.
+  /// `prepare` builds the message once the configuration is known (it may supply the sender);
+  /// its failures are bad data (65), unreadable files (74) or usage errors (64), all before any
+  /// network. `needsDefaultSender`: the configuration must be read even for an ad-hoc --server.
+  func run(
+    needsDefaultSender: Bool, prepare: (Configuration?) throws(CommandFailure) -> Submission
+  ) -> ExitCode {
+    // 1. The configuration and the message.
     let configuration: Configuration?
-    switch ConfigSupport.loadIfNeeded(explicit: request.configFile, needed: request.adHocEndpoint == nil || request.from == nil, context: context) {
+    let needed = options.adHocEndpoint == nil || needsDefaultSender
+    switch ConfigSupport.loadIfNeeded(explicit: options.configFile, needed: needed, context: context) {
     case .success(let loaded): configuration = loaded
     case .failure(let code): return code
     }
-    guard let fromText = request.from ?? configuration?.defaults.from else {
-      context.error("no sender: give --from ADDRESS", hint: "or set [defaults] from in the config file")
-      return .usage
-    }
-    let from: Mailbox
-    let recipients: [Mailbox]
-    do throws(ComposeError) {
-      from = try Mailbox.parse(fromText)
-      recipients = try request.to.map { (text) throws(ComposeError) in try Mailbox.parse(text) }
+    let submission: Submission
+    do throws(CommandFailure) {
+      submission = try prepare(configuration)
     } catch {
-      context.error(error.description)
-      return .dataError
+      context.error(error.message, hint: error.hint)
+      return error.code
     }
+
+    // 2. The channel: ad-hoc from --server, else routed from the configuration.
     let decision: RouteDecision
-    if let endpoint = request.adHocEndpoint {
+    if let endpoint = options.adHocEndpoint {
       let channel = ChannelConfig(
         name: "command-line", kind: .smtp, identities: [.any], scope: .domain, profile: "custom", endpoint: endpoint)
       decision = RouteDecision(channel: channel, rule: .commandLine, passedOver: [])
     } else {
       do throws(RouteError) {
-        decision = try Router.route(from: from.address, configuration: configuration ?? ConfigLoader.embeddedDefault(environment: context.environment), explicitChannel: request.channel)
+        decision = try Router.route(
+          from: submission.sender.address,
+          configuration: configuration ?? ConfigLoader.embeddedDefault(environment: context.environment),
+          explicitChannel: options.channel)
       } catch {
         context.error(error.description, hint: error.hint)
         return error.exitCode
       }
     }
     let channel = decision.channel
-    if request.verbose { context.console.err("-- channel \(channel.name): \(decision.explanation)\n") }
+    if options.verbose { context.console.err("-- channel \(channel.name): \(decision.explanation)\n") }
     if channel.kind == .legacy {
-      context.warning("channel \(channel.name) is a legacy shared server: no DKIM/SPF alignment for \(from.domain), expect lower deliverability")
+      context.warning(
+        "channel \(channel.name) is a legacy shared server: no DKIM/SPF alignment for \(submission.sender.domain), "
+          + "expect lower deliverability")
     }
     if channel.endpoint?.tlsVerify == false {
       context.warning("TLS certificate verification is off for \(channel.name): anyone on the path can read and change this session")
     }
 
-    // 2. The message: bad header values are data errors (65) before any network.
-    let composed: ComposedMessage
-    do {
-      let body = try readBody()
-      let message = OutgoingMessage(from: from, to: recipients, subject: request.subject, body: body)
-      composed = try PlainTextComposer.compose(message, environment: context.composeEnvironment)
-    } catch let error as ComposeError {
-      context.error(error.description)
-      return .dataError
-    } catch let error as BodyReadError {
-      context.error(error.message)
-      return .ioError
-    } catch {
-      context.error("\(error)")
-      return .software
-    }
-    let envelope = Envelope(sender: from.address, recipients: recipients.map(\.address))
-
-    // 3. Delivery.
+    // 3. Delivery, measuring the exact bytes that go out.
     let delivery = ChannelDelivery.Context(
-      environment: context.environment, connector: context.connector, transcript: request.verbose ? transcriptPrinter : nil,
+      environment: context.environment, connector: context.connector,
+      transcript: options.verbose ? transcriptPrinter : nil,
       onPlaintextPeer: { peer in context.warning("tls = none: the message travels in clear to \(peer)") })
+    let measured = MeasuredContent(submission.content)
     let result: ChannelDelivery.Result
     do throws(ChannelError) {
-      result = try ChannelDelivery.deliver(InMemoryMessage(composed.bytes), envelope: envelope, via: channel, context: delivery)
+      result = try ChannelDelivery.deliver(measured, envelope: submission.envelope, via: channel, context: delivery)
     } catch {
       return fail(error, channel: channel)
     }
-    return finish(result, composed: composed, decision: decision, configuration: configuration)
+    if options.json && measured.measurement.sha256 == nil {
+      // Nothing went out (every recipient refused before DATA): report the message as composed.
+      try? measured.writeChunks { _ in }
+    }
+    return finish(
+      result, submission: submission, measurement: measured.measurement, decision: decision,
+      configuration: configuration)
   }
 
   private var transcriptPrinter: (TranscriptEvent) -> Void {
@@ -89,30 +121,6 @@ struct SendExecution {
     }
   }
 
-  struct BodyReadError: Error { let message: String }
-
-  private func readBody() throws -> String {
-    let bytes: [UInt8]
-    switch request.body {
-    case .text(let text):
-      return text
-    case .file(let path):
-      guard let data = FileManager.default.contents(atPath: path) else {
-        throw BodyReadError(message: "cannot read --body-file \(path): no such file or not readable")
-      }
-      bytes = Array(data)
-    case .standardInput:
-      if context.standardInputIsTerminal {
-        context.console.err("msc-send: reading the message text from the terminal; end it with Ctrl-D\n")
-      }
-      bytes = context.readStandardInput()
-    }
-    guard let text = String(validating: bytes, as: UTF8.self) else {
-      throw BodyReadError(message: "the message text is not valid UTF-8 (use sendmail mode, -t, for raw messages)")
-    }
-    return text
-  }
-
   /// Reports a channel that could not take the message at all.
   private func fail(_ error: ChannelError, channel: ChannelConfig) -> ExitCode {
     let outcome = error.outcome
@@ -121,12 +129,13 @@ struct SendExecution {
       hint = SendHints.hint(for: sessionError, outcome: outcome, channel: channel)
     }
     context.error(error.description, hint: hint)
-    if request.json { printJSON(["error": error.description, "class": outcome.rawValue, "channel": channel.name]) }
+    if options.json { printJSON(["error": error.description, "class": outcome.rawValue, "channel": channel.name]) }
     return outcome.exitCode
   }
 
   private func finish(
-    _ result: ChannelDelivery.Result, composed: ComposedMessage, decision: RouteDecision, configuration: Configuration?
+    _ result: ChannelDelivery.Result, submission: Submission, measurement: MeasuredContent.Measurement,
+    decision: RouteDecision, configuration: Configuration?
   ) -> ExitCode {
     let report = result.report
     for recipient in report.recipients where !recipient.accepted {
@@ -134,11 +143,11 @@ struct SendExecution {
       context.error("\(recipient.address): \(SendHints.describe(recipient.outcome))\(reply)")
     }
     let channel = decision.channel
-    if request.json {
+    if options.json {
       var object: [String: Any] = [
-        "message_id": composed.messageID,
-        "size": composed.bytes.count,
-        "sha256": Crypto.hex(Crypto.digest(.sha256, composed.bytes)),
+        "message_id": submission.messageID,
+        "size": measurement.size ?? submission.content.byteCount ?? 0,
+        "sha256": measurement.sha256.map(Crypto.hex) ?? "",
         "channel": channel.name,
         "kind": channel.kind.rawValue,
         "rule": decision.rule.name,
@@ -154,8 +163,10 @@ struct SendExecution {
       }
       printJSON(object)
     } else if channel.kind == .file {
-      if !request.quiet {
-        context.console.err("msc-send: wrote \(composed.messageID) to \(result.destination) (channel \(channel.name), kind file: nothing was sent)\n")
+      if !options.quiet {
+        context.console.err(
+          "msc-send: wrote \(submission.messageID) to \(result.destination) "
+            + "(channel \(channel.name), kind file: nothing was sent)\n")
         if configuration?.isEmbeddedDefault ?? true {
           context.console.err(
             "hint: no config file, so the built-in `outbox` channel kept the message; to send for real, create "
@@ -163,8 +174,10 @@ struct SendExecution {
               + "or pass --server HOST\n")
         }
       }
-    } else if report.acceptedCount > 0 && !request.quiet && (context.console.stderrIsTerminal || request.verbose) {
-      context.console.err("msc-send: sent \(composed.messageID) to \(report.acceptedCount) of \(report.recipients.count) recipient(s) via \(channel.name) (\(result.destination))\n")
+    } else if report.acceptedCount > 0 && !options.quiet && (context.console.stderrIsTerminal || options.verbose) {
+      context.console.err(
+        "msc-send: sent \(submission.messageID) to \(report.acceptedCount) of \(report.recipients.count) "
+          + "recipient(s) via \(channel.name) (\(result.destination))\n")
     }
     return report.exitCode
   }

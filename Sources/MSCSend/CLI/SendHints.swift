@@ -43,6 +43,11 @@ enum SendHints {
       return "check the recipient's mailbox before sending again: a retry may duplicate the message"
     case .messageTooLarge:
       return "send a smaller message or a link instead of the attachment"
+    case .smtpUTF8Required:
+      return "use ASCII addresses (an IDN domain can be written as xn--...), or a channel whose server offers SMTPUTF8"
+    case .eightBitMIMERequired:
+      return "the message has 8-bit parts msc-send cannot re-encode (multipart, or 8-bit header fields that are "
+        + "not plain text); encode them as quoted-printable or base64, or use a server offering 8BITMIME"
     default:
       break
     }

@@ -1,17 +1,20 @@
-/// The `send` flags, checked for shape (values are checked later: addresses by the composer,
-/// secrets when they are read).
+/// The `send` flags, checked for shape (values are checked later: addresses and header values by
+/// the composer, files when they are read, secrets when they are needed).
 struct SendRequest {
-  /// `--server` and its companions: an ad-hoc channel that bypasses the router.
-  var adHocEndpoint: ChannelEndpoint?
-  var channel: String?
-  var configFile: String?
+  var delivery: DeliveryOptions
   var from: String?
+  var fromName: String?
   var to: [String]
+  var cc: [String]
+  var bcc: [String]
+  var replyTo: [String]
   var subject: String
   var body: BodySource
-  var json: Bool
-  var verbose: Bool
-  var quiet: Bool
+  var htmlFile: String?
+  /// `--attach` values as given: `PATH` or `PATH;type=TYPE/SUBTYPE`.
+  var attachments: [String]
+  /// `--header` values as given: `Name: value`.
+  var headers: [String]
 
   enum BodySource: Equatable {
     case text(String)
@@ -20,11 +23,15 @@ struct SendRequest {
   }
 
   init(_ arguments: ParsedArguments) throws(UsageError) {
-    channel = arguments.value("--channel")
-    configFile = arguments.value("--config")
     from = arguments.value("--from")
+    fromName = arguments.value("--from-name")
     to = arguments.all("--to")
-    guard !to.isEmpty else { throw UsageError("at least one --to is required") }
+    cc = arguments.all("--cc")
+    bcc = arguments.all("--bcc")
+    replyTo = arguments.all("--reply-to")
+    guard !(to.isEmpty && cc.isEmpty && bcc.isEmpty) else {
+      throw UsageError("at least one recipient is required (--to, --cc or --bcc)")
+    }
     subject = arguments.value("--subject") ?? ""
     switch (arguments.value("--body"), arguments.value("--body-file")) {
     case (.some, .some): throw UsageError("--body and --body-file exclude each other")
@@ -32,9 +39,12 @@ struct SendRequest {
     case (nil, .some(let path)): body = .file(path)
     case (nil, nil): body = .standardInput
     }
-    json = arguments.has("--json")
-    verbose = arguments.has("--verbose")
-    quiet = arguments.has("--quiet")
+    htmlFile = arguments.value("--html-file")
+    attachments = arguments.all("--attach")
+    headers = arguments.all("--header")
+    delivery = DeliveryOptions(
+      adHocEndpoint: nil, channel: arguments.value("--channel"), configFile: arguments.value("--config"),
+      json: arguments.has("--json"), verbose: arguments.has("--verbose"), quiet: arguments.has("--quiet"))
 
     let serverOnly = ["--tls", "--user", "--password-env", "--password-command", "--token-env", "--token-command",
       "--auth", "--ca-file", "--fingerprint", "--no-verify", "--ehlo", "--timeout"].filter { arguments.has($0) }
@@ -43,13 +53,12 @@ struct SendRequest {
         let verb = serverOnly.count == 1 ? "needs" : "need"
         throw UsageError("\(serverOnly.joined(separator: ", ")) \(verb) --server (a configured channel has its own settings)")
       }
-      adHocEndpoint = nil
       return
     }
-    if let channel {
+    if let channel = delivery.channel {
       throw UsageError("--server and --channel exclude each other (\(channel) has its own server)")
     }
-    adHocEndpoint = try Self.adHocEndpoint(serverText, arguments)
+    delivery.adHocEndpoint = try Self.adHocEndpoint(serverText, arguments)
   }
 
   /// The engine issue's flags as a channel endpoint.

@@ -27,7 +27,7 @@ public enum ChannelDelivery {
   }
 
   public static func deliver(
-    _ message: InMemoryMessage, envelope: Envelope, via channel: ChannelConfig, context: Context
+    _ message: any MessageContent, envelope: Envelope, via channel: ChannelConfig, context: Context
   ) throws(ChannelError) -> Result {
     if channel.kind == .file {
       return try FileChannel(channel: channel, environment: context.environment).write(message, envelope: envelope)
@@ -42,8 +42,8 @@ public enum ChannelDelivery {
       let what = channelEndpoint.secretIsToken ? "token" : "password"
       throw .configuration("channel \(channel.name): cannot read the \(what): \(error.description)")
     }
-    if let limit = channel.maxMessageSize, message.bytes.count > limit {
-      throw .session(SMTPError(phase: .mail, reason: .messageTooLarge(size: message.bytes.count, limit: limit)))
+    if let limit = channel.maxMessageSize, let size = message.byteCount, size > limit {
+      throw .session(SMTPError(phase: .mail, reason: .messageTooLarge(size: size, limit: limit)))
     }
     do throws(SMTPError) {
       let session = try SMTPSubmission.open(endpoint, connector: context.connector, transcript: context.transcript)

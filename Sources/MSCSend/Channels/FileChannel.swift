@@ -7,7 +7,8 @@ struct FileChannel {
   let channel: ChannelConfig
   let environment: [String: String]
 
-  func write(_ message: InMemoryMessage, envelope: Envelope) throws(ChannelError) -> ChannelDelivery.Result {
+  /// Streams `message` into the file chunk by chunk, so an attachment is never in memory whole.
+  func write(_ message: any MessageContent, envelope: Envelope) throws(ChannelError) -> ChannelDelivery.Result {
     let directory = channel.outboxDirectory ?? ConfigPaths.defaultOutbox(environment: environment)
     do {
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
@@ -21,27 +22,47 @@ struct FileChannel {
     let temporary = (directory as NSString).appendingPathComponent(".\(name).tmp")
     let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
     guard fd >= 0 else { throw .io("cannot write \(temporary): \(String(cString: strerror(errno)))") }
-    var ok = message.bytes.withUnsafeBytes { buffer -> Bool in
+    var failure: String?
+    do {
+      try message.writeChunks { chunk in
+        guard Self.writeAll(chunk, to: fd) else {
+          let reason = String(cString: strerror(errno))
+          failure = "cannot write \(path): \(reason)"
+          throw ChannelError.io(reason)
+        }
+      }
+      if fsync(fd) != 0 { failure = "cannot write \(path): \(String(cString: strerror(errno)))" }
+    } catch let error as MessageSourceError {
+      failure = error.description
+    } catch {
+      failure = failure ?? "cannot write \(path): \(error)"
+    }
+    if close(fd) != 0 && failure == nil { failure = "cannot write \(path): \(String(cString: strerror(errno)))" }
+    if failure == nil && rename(temporary, path) != 0 {
+      failure = "cannot write \(path): \(String(cString: strerror(errno)))"
+    }
+    if let failure {
+      unlink(temporary)
+      throw .io(failure)
+    }
+    let accepted = envelope.recipients.map {
+      RecipientResult(address: $0, reply: nil, outcome: .accepted)
+    }
+    return ChannelDelivery.Result(report: DeliveryReport(recipients: accepted, transactions: 1), destination: path, tls: nil)
+  }
+
+  private static func writeAll(_ bytes: [UInt8], to fd: Int32) -> Bool {
+    bytes.withUnsafeBytes { buffer -> Bool in
+      guard let base = buffer.baseAddress else { return true }
       var offset = 0
       while offset < buffer.count {
-        let written = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+        let written = Glibc.write(fd, base + offset, buffer.count - offset)
         if written < 0 && errno == EINTR { continue }
         guard written > 0 else { return false }
         offset += written
       }
       return true
     }
-    ok = ok && fsync(fd) == 0
-    let closeFailed = close(fd) != 0
-    guard ok, !closeFailed, rename(temporary, path) == 0 else {
-      let reason = String(cString: strerror(errno))
-      unlink(temporary)
-      throw .io("cannot write \(path): \(reason)")
-    }
-    let accepted = envelope.recipients.map {
-      RecipientResult(address: $0, reply: nil, outcome: .accepted)
-    }
-    return ChannelDelivery.Result(report: DeliveryReport(recipients: accepted, transactions: 1), destination: path, tls: nil)
   }
 }
 

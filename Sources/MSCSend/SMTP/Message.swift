@@ -5,9 +5,21 @@ public protocol MessageContent {
   var byteCount: Int? { get }
   /// Whether the content has octets above 127 outside SMTPUTF8 headers (needs 8BITMIME).
   var requiresEightBitMIME: Bool { get }
+  /// Whether header fields carry UTF-8 addresses (RFC 6532), so the message needs SMTPUTF8 even
+  /// when the envelope is ASCII (a non-ASCII Reply-To, say).
+  var requiresSMTPUTF8: Bool { get }
+  /// The same message re-encoded to 7 bits, for a server without 8BITMIME (RFC 6152 section 3
+  /// leaves the conversion to the client); nil when it cannot be re-encoded.
+  var sevenBitAlternative: (any MessageContent)? { get }
   /// Calls `sink` with successive chunks of the message; may be called again for another
-  /// transaction of the same message.
+  /// transaction of the same message. Content whose lines all end in CRLF reaches the server
+  /// byte for byte (the DATA writer turns any other line break into CRLF).
   func writeChunks(to sink: ([UInt8]) throws -> Void) throws
+}
+
+extension MessageContent {
+  public var requiresSMTPUTF8: Bool { false }
+  public var sevenBitAlternative: (any MessageContent)? { nil }
 }
 
 /// A message already in memory.

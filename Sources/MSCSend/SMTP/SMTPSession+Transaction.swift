@@ -6,7 +6,12 @@ extension SMTPSession {
   ///
   /// Returns per-recipient results; throws only when nothing at all could be done (the session
   /// failed, or the server refused the sender before any transaction succeeded).
-  public func send(_ envelope: Envelope, content: MessageContent) throws(SMTPError) -> DeliveryReport {
+  public func send(_ envelope: Envelope, content offered: MessageContent) throws(SMTPError) -> DeliveryReport {
+    var content = offered
+    if offered.requiresEightBitMIME && !capabilities.eightBitMIME, let sevenBit = offered.sevenBitAlternative {
+      transcript?(.info("the server does not offer 8BITMIME: sending the body re-encoded to 7 bits"))
+      content = sevenBit
+    }
     let parameters = try mailParameters(envelope, content: content)
     var results: [String: RecipientResult] = [:]
     var pending = envelope.recipients
@@ -146,7 +151,7 @@ extension SMTPSession {
       guard capabilities.eightBitMIME else { throw SMTPError(phase: .mail, reason: .eightBitMIMERequired) }
       parameters += " BODY=8BITMIME"
     }
-    if envelope.requiresSMTPUTF8 {
+    if envelope.requiresSMTPUTF8 || content.requiresSMTPUTF8 {
       guard capabilities.smtpUTF8 else { throw SMTPError(phase: .mail, reason: .smtpUTF8Required) }
       parameters += " SMTPUTF8"
     }

@@ -26,6 +26,34 @@ public enum Crypto {
     return Array(output.prefix(Int(length)))
   }
 
+  /// A digest computed piece by piece, for content too large to hold at once (a message streamed
+  /// to the socket is hashed as it goes). One use: `update` any number of times, then `finish`.
+  public final class IncrementalDigest {
+    private let context: OpaquePointer?
+
+    public init(_ algorithm: Algorithm) {
+      context = EVP_MD_CTX_new()
+      let ok = context != nil && EVP_DigestInit_ex(context, algorithm.evp, nil) == 1
+      precondition(ok, "EVP_DigestInit_ex failed")
+    }
+
+    deinit { EVP_MD_CTX_free(context) }
+
+    public func update(_ bytes: [UInt8]) {
+      let ok = bytes.withUnsafeBufferPointer { EVP_DigestUpdate(context, $0.baseAddress, $0.count) }
+      precondition(ok == 1, "EVP_DigestUpdate failed")
+    }
+
+    /// The digest of everything given to `update`.
+    public func finish() -> [UInt8] {
+      var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+      var length: UInt32 = 0
+      let ok = EVP_DigestFinal_ex(context, &output, &length)
+      precondition(ok == 1, "EVP_DigestFinal_ex failed")
+      return Array(output.prefix(Int(length)))
+    }
+  }
+
   /// HMAC of `message` under `key` (RFC 2104).
   public static func hmac(_ algorithm: Algorithm, key: [UInt8], message: [UInt8]) -> [UInt8] {
     var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))

@@ -19,7 +19,7 @@ import Testing
   }
 
   static let usageCases: [UsageCase] = [
-    UsageCase(arguments: ["send", "--from", "a@b.test"], message: "at least one --to is required"),
+    UsageCase(arguments: ["send", "--from", "a@b.test"], message: "at least one recipient is required (--to, --cc or --bcc)"),
     UsageCase(arguments: ["send", "--to", "x@y.test", "--tos", "z@y.test"], message: "unknown option --tos"),
     UsageCase(arguments: ["send", "--to", "x@y.test", "--body", "a", "--body-file", "f"],
       message: "--body and --body-file exclude each other"),

@@ -279,6 +279,67 @@ import Testing
     verify(transport)
   }
 
+  /// RFC 6152: without 8BITMIME the client converts; content that has a 7-bit form sends that.
+  @Test func sevenBitAlternativeIsSentWhen8BITMIMEIsMissing() throws {
+    let content = TwoFormContent(
+      eightBit: InMemoryMessage(Array("Subject: x\r\n\r\nGrüße\r\n".utf8)),
+      sevenBit: InMemoryMessage(Array("Subject: x\r\n\r\nGr=C3=BC=C3=9Fe\r\n".utf8)))
+    let without = ScriptedTransport([
+      "S: 220 mx", "C: EHLO client.example", "S: 250 mx",
+      "C: MAIL FROM:<s@x.test>", "S: 250 OK", "C: RCPT TO:<r@y.test>", "S: 250 OK",
+      "C: DATA", "S: 354 go", "C: Subject: x", "C: ", "C: Gr=C3=BC=C3=9Fe", "C: .", "S: 250 OK",
+    ])
+    let events = Box<[TranscriptEvent]>([])
+    let smtp = session(without, events: events)
+    try smtp.readGreeting()
+    try smtp.hello()
+    _ = try smtp.send(Envelope(sender: "s@x.test", recipients: ["r@y.test"]), content: content)
+    verify(without)
+    #expect(events.value.contains(.info("the server does not offer 8BITMIME: sending the body re-encoded to 7 bits")))
+
+    let with = ScriptedTransport([
+      "S: 220 mx", "C: EHLO client.example", "S: 250-mx", "S: 250 8BITMIME",
+      "C: MAIL FROM:<s@x.test> BODY=8BITMIME", "S: 250 OK", "C: RCPT TO:<r@y.test>", "S: 250 OK",
+      "C: DATA", "S: 354 go", "C: Subject: x", "C: ", "C: Grüße", "C: .", "S: 250 OK",
+    ])
+    let offered = session(with)
+    try offered.readGreeting()
+    try offered.hello()
+    _ = try offered.send(Envelope(sender: "s@x.test", recipients: ["r@y.test"]), content: content)
+    verify(with)
+  }
+
+  @Test func eightBitContentWithoutAlternativeIsRefusedBeforeMAIL() throws {
+    let transport = ScriptedTransport(["S: 220 mx", "C: EHLO client.example", "S: 250 mx"])
+    let smtp = session(transport)
+    try smtp.readGreeting()
+    try smtp.hello()
+    #expect(throws: SMTPError(phase: .mail, reason: .eightBitMIMERequired)) {
+      try smtp.send(
+        Envelope(sender: "s@x.test", recipients: ["r@y.test"]), content: InMemoryMessage(Array("Grüße\r\n".utf8)))
+    }
+    verify(transport)
+  }
+
+  /// A UTF-8 address in a header (RFC 6532) needs SMTPUTF8 even with an ASCII envelope.
+  @Test func utf8HeaderAddressNeedsSMTPUTF8() throws {
+    let files = try ScratchFiles()
+    defer { files.remove() }
+    let composed = try MIMEComposer.compose(
+      OutgoingMessage(
+        from: try Mailbox.parse("s@x.test"), to: [try Mailbox.parse("r@y.test")],
+        replyTo: [try Mailbox.parse("josé@bücher.example")]),
+      environment: goldenEnvironment())
+    let transport = ScriptedTransport(["S: 220 mx", "C: EHLO client.example", "S: 250 mx"])
+    let smtp = session(transport)
+    try smtp.readGreeting()
+    try smtp.hello()
+    #expect(throws: SMTPError(phase: .mail, reason: .smtpUTF8Required)) {
+      try smtp.send(Envelope(sender: "s@x.test", recipients: ["r@y.test"]), content: composed)
+    }
+    verify(transport)
+  }
+
   @Test func greeting554IsServiceUnavailable() {
     let transport = ScriptedTransport(["S: 554 5.7.1 No service for you"])
     let smtp = session(transport)
@@ -369,4 +430,14 @@ import Testing
 final class Box<Value> {
   var value: Value
   init(_ value: Value) { self.value = value }
+}
+
+/// Content with an 8-bit form and a 7-bit alternative, like a ready-made message in sendmail mode.
+private struct TwoFormContent: MessageContent {
+  let eightBit: InMemoryMessage
+  let sevenBit: InMemoryMessage
+  var byteCount: Int? { eightBit.byteCount }
+  var requiresEightBitMIME: Bool { true }
+  var sevenBitAlternative: (any MessageContent)? { sevenBit }
+  func writeChunks(to sink: ([UInt8]) throws -> Void) throws { try eightBit.writeChunks(to: sink) }
 }

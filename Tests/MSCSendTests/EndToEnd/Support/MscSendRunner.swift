@@ -19,8 +19,11 @@ func mscSendBinary() throws -> URL {
 /// fresh empty folder (no personal config, outbox or ledger is read or written), `MSC_SEND_CONFIG`
 /// is unset; `PATH` and `LANG` stay so `--password-command` works. `env` is laid on top. stdin is
 /// `stdin` or empty (never the test runner's own).
+///
+/// `executable` replaces the binary, e.g. with a symlink to it named `sendmail`.
 func runMscSend(
-  args: [String], env: [String: String] = [:], stdin: String? = nil, timeout: Duration = .seconds(30)
+  args: [String], env: [String: String] = [:], stdin: String? = nil, timeout: Duration = .seconds(30),
+  executable: URL? = nil
 ) async throws -> ProcessResult {
   let home = try TestEnvironment.makeScratchDirectory("home")
   defer {
@@ -41,6 +44,6 @@ func runMscSend(
   ]
   environment.merge(env) { _, given in given }
   return try await runProcess(
-    try mscSendBinary(), arguments: args, environment: environment, stdin: stdin.map { Data($0.utf8) },
+    try executable ?? mscSendBinary(), arguments: args, environment: environment, stdin: stdin.map { Data($0.utf8) },
     timeout: timeout)
 }

@@ -94,10 +94,12 @@ final class ServerProcess: @unchecked Sendable {
   // MARK: Starting
 
   /// The aiosmtpd server, certificate `leaf` (signed by the test CA) unless told otherwise.
-  /// `auth` entries are `user:password`.
+  /// `auth` entries are `user:password`. It offers 8BITMIME (refusing 8-bit data when not) and,
+  /// when asked, SMTPUTF8.
   static func aiosmtpd(
     mode: AiosmtpdMode = .starttls, auth: [String] = [], authRequireTLS: Bool = true,
-    advertiseStartTLS: Bool = true, certificate: TestCertificates.Pair? = nil, host: String = "127.0.0.1"
+    advertiseStartTLS: Bool = true, certificate: TestCertificates.Pair? = nil, host: String = "127.0.0.1",
+    eightBitMIME: Bool = true, smtpUTF8: Bool = false
   ) throws -> ServerProcess {
     let python = try TestEnvironment.pythonWithAiosmtpd()
     let directory = try TestEnvironment.makeScratchDirectory("aiosmtpd")
@@ -110,6 +112,8 @@ final class ServerProcess: @unchecked Sendable {
       arguments += ["--cert", pair.certificate.path, "--key", pair.key.path]
     }
     if !advertiseStartTLS { arguments.append("--no-starttls") }
+    if !eightBitMIME { arguments.append("--no-8bitmime") }
+    if smtpUTF8 { arguments.append("--smtputf8") }
     for credential in auth { arguments += ["--auth", credential] }
     return try start(script: "aiosmtpd_server.py", arguments: arguments, host: host, python: python, in: directory)
   }
