@@ -71,23 +71,12 @@ public final class TLSServerContext: @unchecked Sendable {
     guard SSL_set_fd(ssl, fd) == 1 else {
       throw .tls(.setup("cannot attach TLS to the socket: \(TLSContext.drainErrorQueue())"))
     }
-    while true {
-      ERR_clear_error()
-      let result = SSL_accept(ssl)
-      if result == 1 { break }
-      let code = SSL_get_error(ssl, result)
-      let savedErrno = errno
-      switch code {
-      case SSL_ERROR_WANT_READ:
-        try SocketWait.wait(fd: fd, for: .readable, deadline: deadline)
-      case SSL_ERROR_WANT_WRITE:
-        try SocketWait.wait(fd: fd, for: .writable, deadline: deadline)
-      default:
-        let reason =
-          TLSContext.drainErrorQueueIfAny()
-          ?? (savedErrno == 0 ? "the client closed the connection" : SocketWait.errorText(savedErrno))
-        throw .tls(.handshakeFailed("TLS handshake with the client: \(reason)"))
-      }
+    let outcome = try TLSSession.retrying(ssl: ssl, fd: fd, deadline: deadline) { SSL_accept(ssl) }
+    if outcome.failed {
+      let reason =
+        TLSContext.drainErrorQueueIfAny()
+        ?? (outcome.savedErrno == 0 ? "the client closed the connection" : SocketWait.errorText(outcome.savedErrno))
+      throw .tls(.handshakeFailed("TLS handshake with the client: \(reason)"))
     }
     let info = TLSSessionInfo(
       protocolVersion: TLSSession.cString(SSL_get_version(ssl)) ?? "unknown",

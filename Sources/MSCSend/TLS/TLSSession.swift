@@ -98,28 +98,45 @@ final class TLSSession {
   private static func runHandshake(
     ssl: OpaquePointer, fd: Int32, options: TLSOptions, serverName: String, deadline: Deadline
   ) throws(TransportError) {
+    let outcome = try retrying(ssl: ssl, fd: fd, deadline: deadline) { SSL_connect(ssl) }
+    guard outcome.failed else { return }
+    // A trust failure aborts the handshake with an alert; report it as such (exit 77), not as
+    // a generic handshake failure.
+    if options.verifiesChain && SSL_get_verify_result(ssl) != Int(X509_V_OK) {
+      ERR_clear_error()
+      throw .tls(.verificationFailed(verificationReason(ssl: ssl, serverName: serverName)))
+    }
+    let reason =
+      TLSContext.drainErrorQueueIfAny()
+      ?? (outcome.savedErrno == 0 ? "the server closed the connection" : SocketWait.errorText(outcome.savedErrno))
+    throw .tls(.handshakeFailed("TLS handshake with \(serverName): \(reason)"))
+  }
+
+  /// The end of an OpenSSL call run by `retrying`.
+  struct CallOutcome {
+    let result: Int32
+    /// SSL_get_error's code; SSL_ERROR_NONE on success.
+    let code: Int32
+    let savedErrno: Int32
+    var failed: Bool { result <= 0 }
+  }
+
+  /// Runs a non-blocking OpenSSL call (handshake, read, write) until it succeeds or fails with
+  /// something other than WANT_READ/WANT_WRITE, waiting on the socket as OpenSSL asks, within
+  /// `deadline`. The one place that loops on OpenSSL's retry codes.
+  static func retrying(ssl: OpaquePointer, fd: Int32, deadline: Deadline, _ call: () -> Int32)
+    throws(TransportError) -> CallOutcome
+  {
     while true {
       ERR_clear_error()
-      let result = SSL_connect(ssl)
-      if result == 1 { return }
+      let result = call()
+      if result > 0 { return CallOutcome(result: result, code: SSL_ERROR_NONE, savedErrno: 0) }
       let code = SSL_get_error(ssl, result)
       let savedErrno = errno
       switch code {
-      case SSL_ERROR_WANT_READ:
-        try SocketWait.wait(fd: fd, for: .readable, deadline: deadline)
-      case SSL_ERROR_WANT_WRITE:
-        try SocketWait.wait(fd: fd, for: .writable, deadline: deadline)
-      default:
-        // A trust failure aborts the handshake with an alert; report it as such (exit 77), not as
-        // a generic handshake failure.
-        if options.verifiesChain && SSL_get_verify_result(ssl) != Int(X509_V_OK) {
-          ERR_clear_error()
-          throw .tls(.verificationFailed(verificationReason(ssl: ssl, serverName: serverName)))
-        }
-        let reason =
-          TLSContext.drainErrorQueueIfAny()
-          ?? (savedErrno == 0 ? "the server closed the connection" : SocketWait.errorText(savedErrno))
-        throw .tls(.handshakeFailed("TLS handshake with \(serverName): \(reason)"))
+      case SSL_ERROR_WANT_READ: try SocketWait.wait(fd: fd, for: .readable, deadline: deadline)
+      case SSL_ERROR_WANT_WRITE: try SocketWait.wait(fd: fd, for: .writable, deadline: deadline)
+      default: return CallOutcome(result: result, code: code, savedErrno: savedErrno)
       }
     }
   }
@@ -129,24 +146,13 @@ final class TLSSession {
   func read(maxCount: Int, deadline: Deadline) throws(TransportError) -> [UInt8] {
     guard let ssl else { throw .closed }
     var buffer = [UInt8](repeating: 0, count: max(1, min(maxCount, 1 << 20)))
-    while true {
-      ERR_clear_error()
-      let result = buffer.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32($0.count)) }
-      if result > 0 { return Array(buffer.prefix(Int(result))) }
-      let code = SSL_get_error(ssl, result)
-      let savedErrno = errno
-      switch code {
-      case SSL_ERROR_WANT_READ:
-        try SocketWait.wait(fd: fd, for: .readable, deadline: deadline)
-      case SSL_ERROR_WANT_WRITE:
-        try SocketWait.wait(fd: fd, for: .writable, deadline: deadline)
-      case SSL_ERROR_ZERO_RETURN:
-        return []
-      default:
-        if let error = fatal(code: code, errno: savedErrno) { throw error }
-        return []
-      }
+    let outcome = try Self.retrying(ssl: ssl, fd: fd, deadline: deadline) {
+      buffer.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32($0.count)) }
     }
+    if !outcome.failed { return Array(buffer.prefix(Int(outcome.result))) }
+    if outcome.code == SSL_ERROR_ZERO_RETURN { return [] }
+    if let error = fatal(code: outcome.code, errno: outcome.savedErrno) { throw error }
+    return []
   }
 
   /// Writes every byte of `bytes`, record by record.
@@ -154,27 +160,18 @@ final class TLSSession {
     guard let ssl else { throw .closed }
     var offset = 0
     while offset < bytes.count {
-      ERR_clear_error()
-      let result = bytes.withUnsafeBytes { raw -> Int32 in
-        guard let base = raw.baseAddress else { return 0 }
-        return SSL_write(ssl, base + offset, Int32(clamping: raw.count - offset))
+      let outcome = try Self.retrying(ssl: ssl, fd: fd, deadline: deadline) {
+        bytes.withUnsafeBytes { raw -> Int32 in
+          guard let base = raw.baseAddress else { return 0 }
+          return SSL_write(ssl, base + offset, Int32(clamping: raw.count - offset))
+        }
       }
-      if result > 0 {
-        offset += Int(result)
+      if !outcome.failed {
+        offset += Int(outcome.result)
         continue
       }
-      let code = SSL_get_error(ssl, result)
-      let savedErrno = errno
-      switch code {
-      case SSL_ERROR_WANT_WRITE:
-        try SocketWait.wait(fd: fd, for: .writable, deadline: deadline)
-      case SSL_ERROR_WANT_READ:
-        try SocketWait.wait(fd: fd, for: .readable, deadline: deadline)
-      case SSL_ERROR_ZERO_RETURN:
-        throw .closed
-      default:
-        throw fatal(code: code, errno: savedErrno) ?? .closed
-      }
+      if outcome.code == SSL_ERROR_ZERO_RETURN { throw .closed }
+      throw fatal(code: outcome.code, errno: outcome.savedErrno) ?? .closed
     }
   }
 
