@@ -69,13 +69,15 @@ struct SendExecution {
     let delivery = ChannelDelivery.Context(
       environment: context.environment, connector: context.connector, transcript: request.verbose ? transcriptPrinter : nil,
       onPlaintextPeer: { peer in context.warning("tls = none: the message travels in clear to \(peer)") })
-    let result: ChannelDelivery.Result
-    do throws(ChannelError) {
-      result = try ChannelDelivery.deliver(InMemoryMessage(composed.bytes), envelope: envelope, via: channel, context: delivery)
-    } catch {
-      return fail(error, channel: channel)
+    switch deliver(
+      InMemoryMessage(composed.bytes), envelope: envelope, messageID: composed.messageID, decision: decision,
+      configuration: configuration, context: delivery)
+    {
+    case .result(let result, let fallback):
+      return finish(result, composed: composed, decision: decision, configuration: configuration, fallback: fallback)
+    case .exit(let code):
+      return code
     }
-    return finish(result, composed: composed, decision: decision, configuration: configuration)
   }
 
   private var transcriptPrinter: (TranscriptEvent) -> Void {
@@ -114,7 +116,7 @@ struct SendExecution {
   }
 
   /// Reports a channel that could not take the message at all.
-  private func fail(_ error: ChannelError, channel: ChannelConfig) -> ExitCode {
+  func fail(_ error: ChannelError, channel: ChannelConfig) -> ExitCode {
     let outcome = error.outcome
     var hint: String?
     if case .session(let sessionError) = error {
@@ -126,7 +128,8 @@ struct SendExecution {
   }
 
   private func finish(
-    _ result: ChannelDelivery.Result, composed: ComposedMessage, decision: RouteDecision, configuration: Configuration?
+    _ result: ChannelDelivery.Result, composed: ComposedMessage, decision: RouteDecision, configuration: Configuration?,
+    fallback: String?
   ) -> ExitCode {
     let report = result.report
     for recipient in report.recipients where !recipient.accepted {
@@ -149,6 +152,7 @@ struct SendExecution {
         },
       ]
       object[channel.kind == .file ? "file" : "server"] = result.destination
+      if let fallback { object["fallback"] = fallback }
       if let tls = result.tls {
         object["tls"] = ["protocol": tls.protocolVersion, "cipher": tls.cipher, "verified": tls.verified]
       }
