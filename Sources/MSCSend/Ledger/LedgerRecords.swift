@@ -6,13 +6,18 @@ public enum LedgerEntryKind: String, Sendable, Equatable, CaseIterable {
   case connection
 }
 
-/// `reserved` while the sending process works (it holds the slot whatever happens), `used` once
-/// the server answered (counted from then on), `released` when nothing was delivered or its
-/// process died.
+/// `waiting` while a process waits for a slot (it counts for nothing, but tells later waiters
+/// how many are ahead of them), `reserved` while the sending process works (it holds the slot
+/// whatever happens), `used` once the server answered (counted from then on), `released` when
+/// nothing was delivered or its process died.
 public enum LedgerEntryState: String, Sendable, Equatable {
+  case waiting
   case reserved
   case used
   case released
+
+  /// Whether the row takes a slot.
+  public var counts: Bool { self == .reserved || self == .used }
 }
 
 /// One row of `reservations`. The rows of one grant (message, recipients, connection) share

@@ -3,7 +3,8 @@
 /// because ledgers written by it exist. The queue issue adds its tables as migration 2.
 enum LedgerSchema {
   static let migrations: [String] = [
-    // 1: throttle reservations, channel cooldowns, per-recipient outcomes.
+    // 1: throttle reservations (and the queue of processes waiting for one), channel cooldowns,
+    // per-recipient outcomes.
     """
     CREATE TABLE reservations (
       id INTEGER PRIMARY KEY,
@@ -15,7 +16,7 @@ enum LedgerSchema {
       batch_start REAL,
       pid INTEGER NOT NULL,
       process_start INTEGER NOT NULL,
-      state TEXT NOT NULL CHECK (state IN ('reserved', 'used', 'released')),
+      state TEXT NOT NULL CHECK (state IN ('waiting', 'reserved', 'used', 'released')),
       message_id TEXT
     );
     CREATE INDEX reservations_by_channel ON reservations (channel, state, at);

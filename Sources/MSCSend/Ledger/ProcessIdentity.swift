@@ -2,7 +2,7 @@ import Glibc
 
 /// A process as the ledger remembers it: its pid plus the moment it started, because pids are
 /// reused and a pid alone would let a stranger keep a dead sender's reservation alive.
-public struct ProcessIdentity: Sendable, Equatable {
+public struct ProcessIdentity: Sendable, Hashable {
   public var pid: Int32
   /// Field 22 of `/proc/PID/stat` (clock ticks after boot); 0 where there is no /proc.
   public var startTime: Int64

@@ -8,20 +8,25 @@ extension ThrottleLedger {
 
     // MARK: Reservations
 
-    /// Every `reserved` row of every channel: the candidates for dead-process release.
-    public func reservedEntries() throws(LedgerError) -> [LedgerEntry] {
-      try entries("SELECT \(Self.entryColumns) FROM reservations WHERE state = 'reserved'", [])
+    /// Every `reserved` or `waiting` row of every channel: the candidates for dead-process release.
+    public func openEntries() throws(LedgerError) -> [LedgerEntry] {
+      try entries("SELECT \(Self.entryColumns) FROM reservations WHERE state IN ('reserved', 'waiting')", [])
     }
 
-    /// The rows of `channel` that may still count: reserved ones, and used ones newer than
-    /// `since` (by time or by batch).
+    /// The rows of `channel` that may still matter: waiting and reserved ones, and used ones newer
+    /// than `since` (by time or by batch). Ordered by time, then id: the waiting queue's order.
     public func liveEntries(channel: String, since: Double) throws(LedgerError) -> [LedgerEntry] {
       try entries(
         """
         SELECT \(Self.entryColumns) FROM reservations
-        WHERE channel = ? AND (state = 'reserved' OR (state = 'used' AND (at > ? OR batch_start > ?)))
-        ORDER BY at
+        WHERE channel = ? AND (state IN ('reserved', 'waiting') OR (state = 'used' AND (at > ? OR batch_start > ?)))
+        ORDER BY at, id
         """, [.text(channel), .real(since), .real(since)])
+    }
+
+    /// Deletes the `waiting` rows of `grant` (granted, or given up).
+    public func removeWaiting(grant: Int64) throws(LedgerError) {
+      try database.query("DELETE FROM reservations WHERE grant_id = ? AND state = 'waiting'", [.integer(grant)])
     }
 
     /// Inserts one row and returns its id.

@@ -4,10 +4,11 @@
 ///
 /// Reservation algorithm (one `BEGIN IMMEDIATE` transaction, so that processes queue for the
 /// ledger's write lock and each sees the others' rows):
-/// 1. release `reserved` rows of dead processes (pid + start time) or older than `staleAfter`;
-/// 2. a cooldown still running answers `.cooldown`;
-/// 3. `ThrottlePlanner.decide` over the channel's rows that may still count;
-/// 4. granted: insert one row per kind (message, recipients, connection) as `reserved`.
+/// 1. a cooldown still running answers `.cooldown`;
+/// 2. `ThrottlePlanner.decide` over the channel's rows that may still count; on a wait, release the
+///    rows of dead processes (pid + start time) or of any older than `staleAfter`, and decide again;
+/// 3. granted: insert one row per kind (message, recipients, connection) as `reserved`;
+///    waiting: queue as `waiting` rows (once), so that later waiters know they are behind.
 /// After the attempt `settle` turns them `used` (counted from the server's answer) or `released`
 /// (nothing delivered), records each recipient's outcome, and sets or clears the cooldown.
 public final class ThrottleGate {
@@ -42,52 +43,82 @@ public final class ThrottleGate {
 
   public enum Reservation: Sendable, Equatable {
     case granted(Grant)
-    /// A limit is reached; nothing frees before `until`.
-    case wait(until: Double, reason: String)
+    /// A limit is reached; nothing frees before `until` for this request, given the requests
+    /// queued before it. Ask again then with `ticket`, which keeps this place in the queue.
+    case wait(until: Double, reason: String, ticket: Int64)
     /// The channel is paused (quota or throttle reply).
     case cooldown(CooldownRecord)
   }
 
-  /// Asks for one transaction of `recipients` recipients on `channel`.
-  public func reserve(channel: String, limits: ChannelLimits, recipients: Int, messageID: String? = nil)
-    throws(LedgerError) -> Reservation
-  {
+  /// Asks for one transaction of `recipients` recipients on `channel`. `ticket` is the one a
+  /// previous `.wait` gave (nil the first time).
+  public func reserve(
+    channel: String, limits: ChannelLimits, recipients: Int, messageID: String? = nil, ticket: Int64? = nil
+  ) throws(LedgerError) -> Reservation {
     let now = clock.now()
     return try ledger.transaction { (transaction) throws(LedgerError) -> Reservation in
-      try releaseAbandoned(transaction, now: now)
       if let cooldown = try transaction.cooldown(channel: channel), cooldown.until > now {
         return .cooldown(cooldown)
       }
-      let grant = Grant(id: Int64.random(in: 1...Int64.max), channel: channel, grantedAt: now, recipients: recipients)
+      let id = ticket ?? Int64.random(in: 1...Int64.max)
+      let grant = Grant(id: id, channel: channel, grantedAt: now, recipients: recipients)
       guard limits.isCounted else { return .granted(grant) }
       let horizon = limits.horizon
       try transaction.prune(
         channel: channel, usedBefore: now - max(2 * horizon, Self.retention), releasedBefore: now - 3600)
-      let entries = try transaction.liveEntries(channel: channel, since: now - horizon)
-      switch ThrottlePlanner.decide(limits: limits, entries: entries, recipients: recipients, now: now) {
+      var entries = try transaction.liveEntries(channel: channel, since: now - horizon)
+      var decision = ThrottlePlanner.decide(
+        limits: limits, entries: entries, recipients: recipients, now: now, ahead: Self.queued(before: id, in: entries))
+      // Dead processes are looked for only when they could matter: a wait. Reading /proc for
+      // every open row on every grant would cost the most exactly when many processes queue.
+      if case .wait = decision, try releaseAbandoned(transaction, now: now) {
+        entries = try transaction.liveEntries(channel: channel, since: now - horizon)
+        decision = ThrottlePlanner.decide(
+          limits: limits, entries: entries, recipients: recipients, now: now,
+          ahead: Self.queued(before: id, in: entries))
+      }
+      let row = LedgerEntry(
+        grant: id, channel: channel, kind: .message, count: 1, at: now, process: process, messageID: messageID)
+      switch decision {
       case .wait(let until, let reason):
-        return .wait(until: until, reason: reason)
+        if !entries.contains(where: { $0.grant == id && $0.state == .waiting }) {
+          try transaction.insert(with(row) { $0.state = .waiting })
+          try transaction.insert(
+            with(row) {
+              $0.state = .waiting
+              $0.kind = .recipients
+              $0.count = recipients
+            })
+        }
+        return .wait(until: until, reason: reason, ticket: id)
       case .granted(let batchStart):
-        let row = LedgerEntry(
-          grant: grant.id, channel: channel, kind: .message, count: 1, at: now, batchStart: batchStart,
-          process: process, messageID: messageID)
-        try transaction.insert(row)
+        try transaction.removeWaiting(grant: id)
+        try transaction.insert(with(row) { $0.batchStart = batchStart })
         try transaction.insert(
           with(row) {
             $0.kind = .recipients
             $0.count = recipients
-            $0.batchStart = nil
           })
-        if limits.connections != nil {
-          try transaction.insert(
-            with(row) {
-              $0.kind = .connection
-              $0.batchStart = nil
-            })
-        }
+        if limits.connections != nil { try transaction.insert(with(row) { $0.kind = .connection }) }
         return .granted(grant)
       }
     }
+  }
+
+  /// Leaves the queue (the caller gives up waiting).
+  public func withdraw(ticket: Int64) throws(LedgerError) {
+    try ledger.transaction { (transaction) throws(LedgerError) in try transaction.removeWaiting(grant: ticket) }
+  }
+
+  /// What the processes queued before `ticket` wait for: messages and recipients.
+  static func queued(before ticket: Int64, in entries: [LedgerEntry]) -> [LedgerEntryKind: Int] {
+    let mine = entries.first { $0.grant == ticket && $0.state == .waiting }
+    var ahead: [LedgerEntryKind: Int] = [:]
+    for entry in entries where entry.state == .waiting && entry.grant != ticket {
+      if let mine, (entry.at, entry.id) >= (mine.at, mine.id) { continue }
+      ahead[entry.kind, default: 0] += entry.count
+    }
+    return ahead
   }
 
   /// What became of one recipient in an attempt.
@@ -107,11 +138,14 @@ public final class ThrottleGate {
   /// have been delivered) are counted from now; the rest give their slots back. Quota and throttle
   /// replies pause the channel for every process; a success after an older throttle lifts it.
   /// Returns the cooldown this attempt set, if any.
+  /// `answeredAt` is when the session ended (the server had answered by then); it is what the
+  /// windows count from, rather than the moment this call gets the ledger's write lock, which may
+  /// come later when many processes queue for it.
   @discardableResult
-  public func settle(_ grant: Grant, limits: ChannelLimits, attempts: [Attempt], messageID: String? = nil)
-    throws(LedgerError) -> CooldownRecord?
-  {
-    let now = clock.now()
+  public func settle(
+    _ grant: Grant, limits: ChannelLimits, attempts: [Attempt], messageID: String? = nil, answeredAt: Double? = nil
+  ) throws(LedgerError) -> CooldownRecord? {
+    let now = answeredAt ?? clock.now()
     return try ledger.transaction { (transaction) throws(LedgerError) -> CooldownRecord? in
       let delivered = attempts.filter { $0.outcome == .accepted || $0.outcome == .uncertain }.count
       try transaction.settle(
@@ -185,19 +219,27 @@ public final class ThrottleGate {
   public func usage(channel: String, limits: ChannelLimits) throws(LedgerError) -> [ThrottlePlanner.Usage] {
     let now = clock.now()
     return try ledger.transaction { (transaction) throws(LedgerError) -> [ThrottlePlanner.Usage] in
-      try releaseAbandoned(transaction, now: now)
+      _ = try releaseAbandoned(transaction, now: now)
       let entries = try transaction.liveEntries(channel: channel, since: now - limits.horizon)
       return ThrottlePlanner.usage(limits: limits, entries: entries, now: now)
     }
   }
 
-  /// Releases the reservations of processes that died (or hung for hours): their slots would
-  /// otherwise stay taken until the window passed, and a dead process's connection forever.
-  private func releaseAbandoned(_ transaction: ThrottleLedger.Transaction, now: Double) throws(LedgerError) {
-    let abandoned = try transaction.reservedEntries().filter { entry in
-      now - entry.at > Self.staleAfter || (entry.process != process && !isAlive(entry.process))
+  /// Releases the reservations (and places in the queue) of processes that died or hung for
+  /// hours: their slots would otherwise stay taken until the window passed, and a dead process's
+  /// connection forever. Returns whether there were any.
+  private func releaseAbandoned(_ transaction: ThrottleLedger.Transaction, now: Double) throws(LedgerError) -> Bool {
+    var verdicts: [ProcessIdentity: Bool] = [:]
+    let abandoned = try transaction.openEntries().filter { entry in
+      if now - entry.at > Self.staleAfter { return true }
+      if entry.process == process { return false }
+      if let alive = verdicts[entry.process] { return !alive }
+      let alive = isAlive(entry.process)
+      verdicts[entry.process] = alive
+      return !alive
     }
     try transaction.release(ids: abandoned.map(\.id))
+    return !abandoned.isEmpty
   }
 }
 

@@ -18,25 +18,32 @@ public enum ThrottlePlanner {
   /// How often to look again when the wait has no computable end (all connections busy).
   public static let pollInterval = 1.0
 
-  /// Whether a transaction of `recipients` recipients may go at `now`.
-  public static func decide(limits: ChannelLimits, entries: [LedgerEntry], recipients: Int, now: Double) -> Decision {
+  /// Whether a transaction of `recipients` recipients may go at `now`. `ahead` is what the
+  /// processes queued before this one wait for (messages, recipients): it does not stop a grant
+  /// (a free slot is taken by whoever asks first) but it sets when to look again, so that a queue
+  /// of waiters wakes one slot after another instead of all at the first.
+  public static func decide(
+    limits: ChannelLimits, entries: [LedgerEntry], recipients: Int, now: Double, ahead: [LedgerEntryKind: Int] = [:]
+  ) -> Decision {
     var blocks: [(until: Double, reason: String)] = []
-    for window in limits.messages {
-      if let until = nextFree(window, .message, need: 1, entries: entries, now: now) {
-        blocks.append((until, "\(window) messages"))
-      }
+    for window in limits.messages where nextFree(window, .message, need: 1, entries: entries, now: now) != nil {
+      let until = queuedFree(window, .message, need: 1, ahead: ahead[.message] ?? 0, entries: entries, now: now)
+      blocks.append((until, "\(window) messages"))
     }
-    for window in limits.recipients {
-      if let until = nextFree(window, .recipients, need: recipients, entries: entries, now: now) {
-        blocks.append((until, "\(window) recipients (\(recipients) needed)"))
-      }
+    for window in limits.recipients
+    where nextFree(window, .recipients, need: recipients, entries: entries, now: now) != nil {
+      let until = queuedFree(
+        window, .recipients, need: recipients, ahead: ahead[.recipients] ?? 0, entries: entries, now: now)
+      blocks.append((until, "\(window) recipients (\(recipients) needed)"))
     }
     var batchStart: Double?
     if let batch = limits.batch {
       switch batchState(batch, entries: entries, now: now) {
       case .closed: batchStart = now
       case .open(let start, let count) where count < batch.size: batchStart = start
-      case .open(let start, _): blocks.append((start + batch.every, "\(batch) (this batch is full)"))
+      case .open(let start, _):
+        let batchesAhead = Double((ahead[.message] ?? 0) / batch.size)
+        blocks.append((start + batch.every * (1 + batchesAhead), "\(batch) (this batch is full)"))
       }
     }
     if let connections = limits.connections, openConnections(entries) >= connections {
@@ -56,7 +63,7 @@ public enum ThrottlePlanner {
     -> [LedgerEntry]
   {
     entries.filter {
-      $0.kind == kind && $0.state != .released && now < leaves($0, window: window.seconds, now: now)
+      $0.kind == kind && $0.state.counts && now < leaves($0, window: window.seconds, now: now)
     }
   }
 
@@ -77,6 +84,20 @@ public enum ThrottlePlanner {
     return .infinity
   }
 
+  /// When this request's turn comes if the `ahead` units queued before it are served first: the
+  /// window's leaving times cover one window's worth; beyond that, each further window's worth
+  /// comes one window length later (those waiters' own rows must leave in turn).
+  static func queuedFree(
+    _ window: RateWindow, _ kind: LedgerEntryKind, need: Int, ahead: Int, entries: [LedgerEntry], now: Double
+  ) -> Double {
+    guard need <= window.limit else { return .infinity }
+    let total = need + ahead
+    let laterWindows = (total - 1) / window.limit
+    let inThisWindow = (total - 1) % window.limit + 1
+    let first = nextFree(window, kind, need: inThisWindow, entries: entries, now: now) ?? now
+    return first + Double(laterWindows) * window.seconds
+  }
+
   enum BatchState: Equatable {
     case closed
     case open(start: Double, count: Int)
@@ -84,7 +105,7 @@ public enum ThrottlePlanner {
 
   /// The open batch: the latest batch start whose interval has not ended, and its messages.
   static func batchState(_ batch: BatchLimit, entries: [LedgerEntry], now: Double) -> BatchState {
-    let messages = entries.filter { $0.kind == .message && $0.state != .released }
+    let messages = entries.filter { $0.kind == .message && $0.state.counts }
     guard let start = messages.compactMap(\.batchStart).max(), start + batch.every > now else { return .closed }
     return .open(start: start, count: messages.filter { $0.batchStart == start }.reduce(0) { $0 + $1.count })
   }

@@ -139,6 +139,10 @@ public struct ThrottledDelivery {
     let limits = channel.limits
     var pending = Self.chunks(recipients, size: limits.chunkSize)
     var rounds = 0
+    // Our place in the channel's queue while we wait; given back whatever ends the wait. A failure
+    // to give it back costs nothing lasting: the row is released once this process has exited.
+    var ticket: Int64?
+    defer { if let ticket { try? gate.withdraw(ticket: ticket) } }
     while let chunk = pending.first {
       rounds += 1
       guard rounds <= Self.maximumRounds else {
@@ -147,7 +151,9 @@ public struct ThrottledDelivery {
           outcome: .rateThrottle, reply: nil, progress: &progress)
         return
       }
-      switch try gate.reserve(channel: channel.name, limits: limits, recipients: chunk.count, messageID: messageID) {
+      let reservation = try gate.reserve(
+        channel: channel.name, limits: limits, recipients: chunk.count, messageID: messageID, ticket: ticket)
+      switch reservation {
       case .cooldown(let cooldown):
         if cooldown.reason == .quota && cooldown.until > deadline {
           if mayHandOver && channel.fallback != nil {
@@ -163,7 +169,8 @@ public struct ThrottledDelivery {
           postpone(pending.flatMap { $0 }, channel: channel.name, cooldown: cooldown, progress: &progress)
           return
         }
-      case .wait(let until, let reason):
+      case .wait(let until, let reason, let place):
+        ticket = place
         guard wait(until: until, deadline: deadline, channel: channel.name, reason: reason) else {
           postpone(
             pending.flatMap { $0 }, channel: channel.name, until: until, reason: reason, outcome: .rateThrottle,
@@ -171,8 +178,12 @@ public struct ThrottledDelivery {
           return
         }
       case .granted(let grant):
+        ticket = nil
         let attempts = attempt(chunk, sender: sender, via: channel, progress: &progress)
-        if let cooldown = try gate.settle(grant, limits: limits, attempts: attempts, messageID: messageID) {
+        let answeredAt = clock.now()
+        if let cooldown = try gate.settle(
+          grant, limits: limits, attempts: attempts, messageID: messageID, answeredAt: answeredAt)
+        {
           events(.cooldown(Self.describe(cooldown, channel: channel.name, now: clock.now())))
         }
         pending.removeFirst()

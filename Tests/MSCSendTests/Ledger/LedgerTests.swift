@@ -76,7 +76,7 @@ import Testing
     #expect(failures.value == 0)
     #expect(granted.value == 10)
     let rows = try ThrottleLedger(path: path).database.query(
-      "SELECT kind, sum(count) FROM reservations GROUP BY kind ORDER BY kind")
+      "SELECT kind, sum(count) FROM reservations WHERE state = 'reserved' GROUP BY kind ORDER BY kind")
     #expect(rows == [[.text("message"), .integer(10)], [.text("recipients"), .integer(20)]])
   }
 

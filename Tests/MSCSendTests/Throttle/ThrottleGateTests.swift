@@ -147,6 +147,56 @@ import Testing
     #expect(try gate.cooldown(channel: "c") == quota)
   }
 
+  /// Processes that must wait queue in the ledger, so that each wakes for its own slot rather
+  /// than all of them for the first; the queue's rows count for nothing and leave with their owner.
+  @Test func waitersQueueForSuccessiveSlots() throws {
+    let path = try temporaryLedgerPath()
+    let clock = ManualClock()
+    let start = clock.now()
+    let limits = ChannelLimits(messages: [window("2/10s")])
+    let sender = try makeGate(clock: clock, path: path)
+    for offset in [0.0, 1] {
+      clock.advance(offset)
+      let grant = try #require(try sender.reserve(channel: "c", limits: limits, recipients: 1).grant)
+      _ = try settle(sender, grant, limits: limits, .accepted)
+    }
+    let waiters = try (0..<3).map { index in
+      try makeGate(clock: clock, path: path, process: ProcessIdentity(pid: Int32(6000 + index), startTime: 1))
+    }
+    let first = try waiters[0].reserve(channel: "c", limits: limits, recipients: 1)
+    let second = try waiters[1].reserve(channel: "c", limits: limits, recipients: 1)
+    let third = try waiters[2].reserve(channel: "c", limits: limits, recipients: 1)
+    #expect([first, second, third].map(\.waitUntil) == [start + 10, start + 11, start + 20])
+    // Asking again keeps the place: the first waiter is still first.
+    let again = try waiters[0].reserve(channel: "c", limits: limits, recipients: 1, ticket: first.ticket)
+    #expect(again.waitUntil == start + 10 && again.ticket == first.ticket)
+    // The second gives up: the third moves up.
+    try waiters[1].withdraw(ticket: try #require(second.ticket))
+    #expect(
+      try waiters[2].reserve(channel: "c", limits: limits, recipients: 1, ticket: third.ticket).waitUntil == start + 11)
+    clock.advance(start + 10 - clock.now())
+    let granted = try waiters[0].reserve(channel: "c", limits: limits, recipients: 1, ticket: first.ticket)
+    #expect(granted.grant?.id == first.ticket, "the ticket becomes the grant")
+    let rows = try sender.ledger.database.query(
+      "SELECT state, count(*) FROM reservations GROUP BY state ORDER BY state")
+    #expect(
+      rows == [[.text("reserved"), .integer(2)], [.text("used"), .integer(4)], [.text("waiting"), .integer(2)]])
+  }
+
+  @Test func aDeadWaiterLeavesTheQueue() throws {
+    let path = try temporaryLedgerPath()
+    let clock = ManualClock()
+    let limits = ChannelLimits(messages: [window("1/10s")])
+    let dead = ProcessIdentity(pid: 7001, startTime: 1)
+    let sender = try makeGate(clock: clock, path: path)
+    _ = try settle(
+      sender, try #require(try sender.reserve(channel: "c", limits: limits, recipients: 1).grant), limits: limits,
+      .accepted)
+    _ = try makeGate(clock: clock, path: path, process: dead).reserve(channel: "c", limits: limits, recipients: 1)
+    let survivor = try makeGate(clock: clock, path: path, alive: { $0 != dead })
+    #expect(try survivor.reserve(channel: "c", limits: limits, recipients: 1).waitUntil == clock.now() + 10)
+  }
+
   @Test func connectionsAreHeldUntilTheAttemptIsSettled() throws {
     let clock = ManualClock()
     let gate = try makeGate(clock: clock)

@@ -117,6 +117,24 @@ import Testing
         == .wait(until: now + ThrottlePlanner.pollInterval, reason: "2 connections in use"))
   }
 
+  @Test func waitersQueuedAheadPushTheWakeUpToTheirOwnSlot() {
+    let limits = ChannelLimits(messages: [window("3/1m")])
+    let rows = [entry(.message, at: now - 50), entry(.message, at: now - 40), entry(.message, at: now - 30)]
+    let wake = { (ahead: Int) in
+      ThrottlePlanner.decide(limits: limits, entries: rows, recipients: 1, now: now, ahead: [.message: ahead])
+    }
+    #expect(wake(0).isWait(until: now + 10))
+    #expect(wake(1).isWait(until: now + 20))
+    #expect(wake(2).isWait(until: now + 30))
+    // Beyond one window's worth: the slot the first waiter takes frees again a window later.
+    #expect(wake(3).isWait(until: now + 70))
+    // Waiting rows themselves take no slot, and a free slot goes to whoever asks, queue or not.
+    let queued = [entry(.message, at: now - 5, state: .waiting)]
+    #expect(
+      ThrottlePlanner.decide(limits: limits, entries: queued, recipients: 1, now: now, ahead: [.message: 5])
+        == .granted(batchStart: nil))
+  }
+
   @Test func usageReportsUsedOldestAndNextSlot() {
     let limits = ChannelLimits(messages: [window("2/1m")], recipients: [window("10/1h")], connections: 3)
     let rows = [

@@ -54,6 +54,7 @@ func entry(
 
 extension ThrottleGate.Reservation {
   var grant: ThrottleGate.Grant? { if case .granted(let grant) = self { grant } else { nil } }
-  var waitUntil: Double? { if case .wait(let until, _) = self { until } else { nil } }
+  var waitUntil: Double? { if case .wait(let until, _, _) = self { until } else { nil } }
+  var ticket: Int64? { if case .wait(_, _, let ticket) = self { ticket } else { nil } }
   var cooldown: CooldownRecord? { if case .cooldown(let record) = self { record } else { nil } }
 }
