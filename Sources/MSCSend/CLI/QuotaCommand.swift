@@ -59,7 +59,7 @@ enum QuotaCommand {
       }
       for channel in channels {
         let usage =
-          try gate?.usage(channel: channel.name, limits: channel.limits)
+          try gate?.usage(channel: channel.name, limits: channel.limits, at: now)
           ?? ThrottlePlanner.usage(limits: channel.limits, entries: [], now: now)
         let cooldown = try gate?.cooldown(channel: channel.name).flatMap { $0.until > now ? $0 : nil }
         reports.append((channel, usage, cooldown))

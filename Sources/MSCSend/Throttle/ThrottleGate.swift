@@ -215,9 +215,11 @@ public final class ThrottleGate {
     try ledger.transaction { (transaction) throws(LedgerError) in try transaction.clearCooldown(channel: channel) }
   }
 
-  /// Every limit of `channel` as it stands now.
-  public func usage(channel: String, limits: ChannelLimits) throws(LedgerError) -> [ThrottlePlanner.Usage] {
-    let now = clock.now()
+  /// Every limit of `channel` as it stands at `now` (the clock's when nil).
+  public func usage(channel: String, limits: ChannelLimits, at time: Double? = nil) throws(LedgerError)
+    -> [ThrottlePlanner.Usage]
+  {
+    let now = time ?? clock.now()
     return try ledger.transaction { (transaction) throws(LedgerError) -> [ThrottlePlanner.Usage] in
       _ = try releaseAbandoned(transaction, now: now)
       let entries = try transaction.liveEntries(channel: channel, since: now - limits.horizon)
