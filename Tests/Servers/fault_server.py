@@ -12,7 +12,9 @@ With --log FILE every event is appended as one line, flushed at once:
                     escaped as \\xNN (a TLS ClientHello shows up as such a line)
   S: connected      a client connected
   S: closed         the client's connection ended (EOF, reset, or we closed it)
-  S: transaction N from=<a> to=<b>,<c> size=S   a message we accepted (DATA ended with a 250)
+  S: transaction N from=<a> to=<b>,<c> size=S at=T   a message we accepted (DATA ended with a 250);
+                    T is the arrival time (seconds since 1970) taken after the final dot, before the 250
+  S: refused <reply>   a reply refusing a transaction or closing the connection (throttle scenarios)
 """
 
 import argparse
@@ -35,10 +37,19 @@ SCENARIOS = [
   "bad-continuation",
   "452-after-2",
   "close-after-dot",
+  "accept",
+  "quota-554",
+  "421-first",
+  "421-always",
 ]
+
+QUOTA_REPLY = (b"554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process "
+               b"message due to a permanent exception with message [BeginDiagnosticData]Cannot submit message.\r\n")
+THROTTLE_REPLY = b"421 4.7.0 Try again later, closing connection.\r\n"
 
 HOSTNAME = "fault.test"
 GREETING = b"220 fault.test ESMTP fault server\r\n"
+ESMTP = [HOSTNAME, "AUTH PLAIN LOGIN", "8BITMIME", "ENHANCEDSTATUSCODES"]
 # Longest line we buffer from a client before logging it as is: a client is not under test here.
 MAX_LINE = 1 << 20
 
@@ -65,7 +76,14 @@ class Closed(Exception):
 
 
 class Connection:
+  # Connections accepted so far, across threads (for "421-first").
+  count_lock = threading.Lock()
+  count = 0
+
   def __init__(self, sock, scenario, log):
+    with Connection.count_lock:
+      Connection.count += 1
+      self.number = Connection.count
     self.sock = sock
     self.scenario = scenario
     self.log = log
@@ -175,9 +193,29 @@ class Connection:
     self.send(GREETING)
     self.serve(ehlo=[HOSTNAME, "AUTH PLAIN LOGIN", "8BITMIME"], close_after_dot=True)
 
+  def scenario_accept(self):
+    self.send(GREETING)
+    self.serve(ehlo=ESMTP)
+
+  def scenario_quota_554(self):
+    # Exchange Online's answer to the final dot once the mailbox's rolling-day quota is used up.
+    self.send(GREETING)
+    self.serve(ehlo=ESMTP, dot_reply=QUOTA_REPLY)
+
+  def scenario_421_first(self):
+    # A throttle that passes: the first connection is told to come back later, the rest are served.
+    self.send(GREETING)
+    self.serve(ehlo=ESMTP, mail_reply=THROTTLE_REPLY if self.number == 1 else None)
+
+  def scenario_421_always(self):
+    self.send(GREETING)
+    self.serve(ehlo=ESMTP, mail_reply=THROTTLE_REPLY)
+
   # -- a small, lenient SMTP server loop shared by the scenarios ----------------------------------
 
-  def serve(self, ehlo, starttls=None, max_rcpts=None, close_after_dot=False):
+  def serve(self, ehlo, starttls=None, max_rcpts=None, close_after_dot=False, dot_reply=None, mail_reply=None):
+    """dot_reply: sent instead of 250 after the final dot (no transaction logged); mail_reply: a 421
+    sent to MAIL, after which the connection is closed (RFC 5321 3.8)."""
     while True:
       line = self.read_line()
       verb, _, arg = line.partition(b" ")
@@ -194,6 +232,10 @@ class Connection:
         return
       elif verb == b"AUTH":
         self.auth(arg)
+      elif verb == b"MAIL" and mail_reply is not None:
+        self.log.write("S: refused " + mail_reply.decode("ascii").strip())
+        self.send(mail_reply)
+        return
       elif verb == b"MAIL":
         self.reset_transaction()
         self.mail_from = address_of(arg)
@@ -215,9 +257,14 @@ class Connection:
         if close_after_dot:
           self.sock.close()
           raise Closed()
+        if dot_reply is not None:
+          self.log.write("S: refused " + dot_reply.decode("ascii").strip())
+          self.reset_transaction()
+          self.send(dot_reply)
+          continue
         self.transactions += 1
-        self.log.write("S: transaction %d from=%s to=%s size=%d" % (
-          self.transactions, self.mail_from, ",".join(self.rcpts), size))
+        self.log.write("S: transaction %d from=%s to=%s size=%d at=%.6f" % (
+          self.transactions, self.mail_from, ",".join(self.rcpts), size, time.time()))
         self.reset_transaction()
         self.send(b"250 2.0.0 queued as %d\r\n" % self.transactions)
       elif verb == b"RSET":
@@ -294,7 +341,7 @@ def main():
   listener = socket.socket(family, socket.SOCK_STREAM)
   listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
   listener.bind((args.host, args.port))
-  listener.listen(16)
+  listener.listen(128)
 
   def stop(signum, frame):
     raise SystemExit(0)

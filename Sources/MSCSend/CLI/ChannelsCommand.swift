@@ -35,7 +35,8 @@ enum ChannelsCommand {
       let fields = describe(channel, profile: profiles[channel.profile], configuration: configuration)
       text += "\n\(channel.name)  (\(channel.kind.rawValue)\(channel.enabled ? "" : ", disabled")"
         + "\(configuration.defaults.channel == channel.name ? ", default" : ""))\n"
-      for key in ["endpoint", "tls", "auth", "credentials", "profile", "limits", "identities", "outbox", "notes"] {
+      let keys = ["endpoint", "tls", "auth", "credentials", "profile", "limits", "fallback", "identities", "outbox", "notes"]
+      for key in keys {
         guard let value = fields[key] else { continue }
         let rendered = (value as? [String])?.joined(separator: key == "notes" ? "; " : ", ") ?? "\(value)"
         if rendered.isEmpty { continue }
@@ -59,8 +60,9 @@ enum ChannelsCommand {
     var fields: [String: Any] = [
       "name": channel.name, "kind": channel.kind.rawValue, "enabled": channel.enabled,
       "identities": channel.identities.map(\.description), "profile": channel.profile,
-      "limits": profile?.summary ?? "unknown profile",
+      "limits": channel.limits.summary,
     ]
+    if let fallback = channel.fallback { fields["fallback"] = fallback }
     var notes: [String] = []
     if let endpoint = channel.endpoint {
       fields["endpoint"] = "\(endpoint.host):\(endpoint.port)"

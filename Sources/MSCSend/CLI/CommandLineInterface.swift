@@ -8,6 +8,7 @@ public enum CommandLineInterface {
     ("send", "compose a message and deliver it through the right channel"),
     ("route", "show which channel carries mail from a sender, and why"),
     ("channels", "list the configured channels"),
+    ("quota", "show each channel's limits as used now, the next free slot, cooldowns"),
     ("config", "check a configuration file (config check [FILE])"),
     ("sink", "run a local SMTP server that captures mail (never relays)"),
   ]
@@ -65,6 +66,8 @@ public enum CommandLineInterface {
       return ChannelsCommand.run(Array(rest.dropFirst()), context: context)
     case "sink":
       return SinkCommand.run(Array(rest.dropFirst()), context: context)
+    case "quota":
+      return QuotaCommand.run(Array(rest.dropFirst()), context: context)
     default:
       let suggestion = Suggestion.nearest(to: command, in: commands.map(\.name)).map { "did you mean `msc-send \($0)`?" }
       context.error("unknown command \"\(command)\"", hint: suggestion ?? "run `msc-send --help` for the commands")

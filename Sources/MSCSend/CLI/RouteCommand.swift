@@ -58,6 +58,7 @@ enum RouteCommand {
       ]
       if let endpoint = channel.endpoint { object["endpoint"] = "\(endpoint.host):\(endpoint.port)" }
       if let directory = channel.outboxDirectory { object["outbox"] = directory }
+      object["fallback"] = channel.fallback ?? NSNull()
       context.printJSON(object)
       return .ok
     }
@@ -67,6 +68,9 @@ enum RouteCommand {
       "rule:        \(decision.explanation)",
     ]
     if !recipients.isEmpty { lines.append("recipients:  \(recipients.map(\.address).joined(separator: ", "))") }
+    if let fallback = channel.fallback {
+      lines.append("fallback:    \(fallback) (takes the mail when \(channel.name) is out of quota)")
+    }
     if channel.kind == .legacy { lines.append("warning:     legacy shared servers have no DKIM/SPF alignment") }
     if !decision.passedOver.isEmpty {
       lines.append("passed over:")

@@ -35,6 +35,8 @@ enum SendCommand {
     .flag("--no-verify", help: "do not verify the server certificate (insecure; warns on every run)"),
     .value("--ehlo", valueName: "NAME", help: "name to greet with (default: this host's FQDN)"),
     .value("--timeout", valueName: "SECONDS", help: "bound every network step (default: RFC 5321 values)"),
+    .value("--max-wait", valueName: "DURATION", help: "wait this long for a throttle slot (90, 45s, 2m; default 2m)"),
+    .flag("--no-wait", help: "exit 75 at once when the channel has no free slot"),
     .flag("--json", help: "print the result as JSON on stdout"),
     .flag("-v", "--verbose", help: "print the SMTP transcript on stderr (credentials redacted)"),
     .flag("-q", "--quiet", help: "print nothing on success"),
@@ -60,10 +62,14 @@ enum SendCommand {
     Options:
     \(ArgumentParser.helpText(for: options))
 
+    A configured channel's limits (see `msc-send quota`) are shared by every msc-send process of
+    the user through the ledger: when no slot is free, send waits up to --max-wait (a countdown
+    on a terminal, nothing in cron), else exits 75 saying when the next slot frees.
+
     Exit codes: 0 sent; 64 usage; 65 bad address, header or text, refused recipients/message; 69
-    service unavailable; 74 a file could not be read; 75 temporary failure, try later; 76 protocol
-    violation; 77 authentication or certificate refused; 78 configuration (e.g. a failing
-    --password-command).
+    service unavailable or channel out of quota; 74 a file or the ledger could not be read or
+    written; 75 temporary failure or no free slot, try later; 76 protocol violation; 77
+    authentication or certificate refused; 78 configuration (e.g. a failing --password-command).
 
     Sendmail mode: `msc-send -t [-f SENDER] [-F NAME] [-i] [RECIPIENT ...] < message` (or the
     binary invoked as `sendmail`) sends a ready-made message; see `msc-send -t --help`.

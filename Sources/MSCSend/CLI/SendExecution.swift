@@ -9,6 +9,8 @@ struct DeliveryOptions {
   var json: Bool
   var verbose: Bool
   var quiet: Bool
+  /// Seconds to wait for a throttle slot (`--max-wait`; `--no-wait` is 0).
+  var maxWait: Double = ThrottledDelivery.Options.defaultMaxWait
 }
 
 /// A message ready for delivery: what `send` composed or sendmail mode prepared.
@@ -95,19 +97,21 @@ struct SendExecution {
       transcript: options.verbose ? transcriptPrinter : nil,
       onPlaintextPeer: { peer in context.warning("tls = none: the message travels in clear to \(peer)") })
     let measured = MeasuredContent(submission.content)
-    let result: ChannelDelivery.Result
-    do throws(ChannelError) {
-      result = try ChannelDelivery.deliver(measured, envelope: submission.envelope, via: channel, context: delivery)
-    } catch {
-      return fail(error, channel: channel)
+    switch deliver(
+      measured, envelope: submission.envelope, messageID: submission.messageID, decision: decision,
+      configuration: configuration, context: delivery)
+    {
+    case .result(let result, let fallback):
+      if options.json && measured.measurement.sha256 == nil {
+        // Nothing went out (every recipient refused before DATA): report the message as composed.
+        try? measured.writeChunks { _ in }
+      }
+      return finish(
+        result, submission: submission, measurement: measured.measurement, decision: decision,
+        configuration: configuration, fallback: fallback)
+    case .exit(let code):
+      return code
     }
-    if options.json && measured.measurement.sha256 == nil {
-      // Nothing went out (every recipient refused before DATA): report the message as composed.
-      try? measured.writeChunks { _ in }
-    }
-    return finish(
-      result, submission: submission, measurement: measured.measurement, decision: decision,
-      configuration: configuration)
   }
 
   private var transcriptPrinter: (TranscriptEvent) -> Void {
@@ -122,7 +126,7 @@ struct SendExecution {
   }
 
   /// Reports a channel that could not take the message at all.
-  private func fail(_ error: ChannelError, channel: ChannelConfig) -> ExitCode {
+  func fail(_ error: ChannelError, channel: ChannelConfig) -> ExitCode {
     let outcome = error.outcome
     var hint: String?
     if case .session(let sessionError) = error {
@@ -135,7 +139,8 @@ struct SendExecution {
 
   private func finish(
     _ result: ChannelDelivery.Result, submission: Submission, measurement: MeasuredContent.Measurement,
-    decision: RouteDecision, configuration: Configuration?
+    decision: RouteDecision, configuration: Configuration?,
+    fallback: String?
   ) -> ExitCode {
     let report = result.report
     for recipient in report.recipients where !recipient.accepted {
@@ -158,6 +163,7 @@ struct SendExecution {
         },
       ]
       object[channel.kind == .file ? "file" : "server"] = result.destination
+      if let fallback { object["fallback"] = fallback }
       if let tls = result.tls {
         object["tls"] = ["protocol": tls.protocolVersion, "cipher": tls.cipher, "verified": tls.verified]
       }

@@ -45,6 +45,7 @@ struct SendRequest {
     delivery = DeliveryOptions(
       adHocEndpoint: nil, channel: arguments.value("--channel"), configFile: arguments.value("--config"),
       json: arguments.has("--json"), verbose: arguments.has("--verbose"), quiet: arguments.has("--quiet"))
+    delivery.maxWait = try Self.maxWait(arguments)
 
     let serverOnly = ["--tls", "--user", "--password-env", "--password-command", "--token-env", "--token-command",
       "--auth", "--ca-file", "--fingerprint", "--no-verify", "--ehlo", "--timeout"].filter { arguments.has($0) }
@@ -138,6 +139,20 @@ struct SendRequest {
       host: server.host, port: server.port ?? SMTPEndpoint.defaultPort(for: tlsMode), tlsMode: tlsMode, caFile: caFile,
       fingerprint: pinnedSHA256, tlsVerify: verify, username: user, secret: secret, secretIsToken: secretIsToken,
       mechanism: mechanism, helloName: helloName, timeout: timeout)
+  }
+
+  /// `--max-wait 2m` / `--max-wait 90` (seconds), or `--no-wait`. A day at most: longer waits
+  /// belong to a queue, not to a process holding a terminal or a cron slot.
+  static func maxWait(_ arguments: ParsedArguments) throws(UsageError) -> Double {
+    if arguments.has("--no-wait") {
+      guard !arguments.has("--max-wait") else { throw UsageError("--no-wait and --max-wait exclude each other") }
+      return 0
+    }
+    guard let text = arguments.value("--max-wait") else { return ThrottledDelivery.Options.defaultMaxWait }
+    guard let seconds = DurationText.parse(text, allowingBareSeconds: true), seconds <= 86_400 else {
+      throw UsageError("invalid --max-wait \"\(text)\": expected seconds or a duration up to 24h, such as 90, 45s, 2m")
+    }
+    return seconds
   }
 
   /// `sha256:HEX` (colons allowed between bytes) to 64 lower-case hex digits.

@@ -75,6 +75,7 @@ struct ChannelReader {
     }
     channel.maxMessageSize = try readPositive("max_message_size", unit: "bytes").map { Int($0.value) }
     channel.deferred = try readDeferred()
+    try readThrottle(into: &channel)
     return channel
   }
 
@@ -257,6 +258,31 @@ struct ChannelReader {
       deferred[key] = table.table[key]
     }
     return deferred
+  }
+
+  /// `limits` over the profile's, and `fallback` (checked against the other channels by the
+  /// loader). A `file` channel sends nothing, so no provider limits or quota apply to it.
+  private func readThrottle(into channel: inout ChannelConfig) throws(ConfigError) {
+    let profile = ThrottleProfiles.named(channel.profile).map(ChannelLimits.init(profile:)) ?? .none
+    channel.limits = channel.kind == .file ? .none : profile
+    if let limits = try table.table("limits") {
+      guard channel.kind != .file else {
+        throw table.error(
+          at: limits.keyPosition,
+          "\(table.keyPath("limits")): a file channel sends nothing, so it has no provider limits")
+      }
+      channel.limits = try ChannelLimits.read(limits.value, over: profile)
+    }
+    if let fallback = try table.string("fallback") {
+      guard channel.kind != .file else {
+        throw table.error(
+          at: fallback.keyPosition, "\(table.keyPath("fallback")): a file channel has no quota to run out of")
+      }
+      guard fallback.value != name else {
+        throw table.error(at: fallback.position, "\(table.keyPath("fallback")): a channel cannot be its own fallback")
+      }
+      channel.fallback = fallback.value
+    }
   }
 
   func warning(at position: SourcePosition?, _ message: String) -> String {

@@ -80,7 +80,7 @@ public enum ConfigLoader {
     // Read in the order a config is usually written ([defaults] first), so that the first error
     // reported tends to be the first in the file.
     let defaultsTable = try top.table("defaults")?.value
-    let defaults = try readDefaults(defaultsTable)
+    let defaults = try readDefaults(defaultsTable, environment: environment)
     var channels: [ChannelConfig] = []
     var warnings: [String] = []
     let channelsHint = "write each channel as a table: [channels.NAME]"
@@ -111,6 +111,7 @@ public enum ConfigLoader {
         hint: "add a [channels.NAME] table with a kind (gmail, exchange, smtp, legacy or file); see Examples/")
     }
     try checkDefaultChannel(in: defaultsTable, channels: channels)
+    try checkFallbacks(channels, in: channelsTable?.value)
     return Configuration(defaults: defaults, channels: channels, file: file, warnings: warnings)
   }
 
@@ -123,12 +124,20 @@ public enum ConfigLoader {
     return Configuration(channels: [channel], file: nil)
   }
 
+  /// `$XDG_STATE_HOME/msc-send/ledger.sqlite3`, `~/.local/state/...` when unset: state that
+  /// every process of the user shares, but nothing the user edits or backs up.
+  public static func defaultLedgerPath(environment: [String: String]) -> String {
+    xdgDirectory("XDG_STATE_HOME", fallback: ".local/state", environment: environment) + "/msc-send/ledger.sqlite3"
+  }
+
   /// `$XDG_DATA_HOME/msc-send/outbox`, `~/.local/share/msc-send/outbox` when unset.
   static func defaultOutboxDirectory(environment: [String: String]) -> String {
     xdgDirectory("XDG_DATA_HOME", fallback: ".local/share", environment: environment) + "/msc-send/outbox"
   }
 
-  private static func readDefaults(_ table: ConfigTable?) throws(ConfigError) -> Configuration.Defaults {
+  private static func readDefaults(_ table: ConfigTable?, environment: [String: String]) throws(ConfigError)
+    -> Configuration.Defaults
+  {
     guard let table else { return Configuration.Defaults() }
     try table.checkKeys(defaultsKeys)
     var defaults = Configuration.Defaults()
@@ -145,7 +154,42 @@ public enum ConfigLoader {
     for key in ["ledger", "log", "max_age"] {
       if try table.string(key) != nil { defaults.deferred[key] = table.table[key] }
     }
+    if let ledger = try table.string("ledger") {
+      guard !ledger.value.contains("://") else {
+        throw table.error(
+          at: ledger.position, "\(table.keyPath("ledger")): only a SQLite file path is supported, not a URL",
+          hint: "write a path such as \"~/.local/state/msc-send/ledger.sqlite3\"")
+      }
+      let path = expandTilde(ledger.value, environment: environment)
+      guard path.hasPrefix("/") else {
+        throw table.error(
+          at: ledger.position, "\(table.keyPath("ledger")): \"\(ledger.value)\" is relative",
+          hint: "cron and scripts run in other folders: write an absolute path or one starting with ~/")
+      }
+      defaults.ledger = path
+    }
     return defaults
+  }
+
+  /// `fallback` must name another channel that is switched on.
+  private static func checkFallbacks(_ channels: [ChannelConfig], in table: ConfigTable?) throws(ConfigError) {
+    guard let table else { return }
+    let names = channels.map(\.name)
+    for channel in channels {
+      guard let name = channel.fallback, let entry = table.table.entry(channel.name),
+        case .table(let channelTable) = entry.node.value, let node = channelTable["fallback"]
+      else { continue }
+      let keyPath = table.keyPath(channel.name) + ".fallback"
+      guard let target = channels.first(where: { $0.name == name }) else {
+        let suggestion = Suggestion.nearest(to: name, in: names).map { "did you mean \"\($0)\"? " } ?? ""
+        throw table.error(
+          at: node.position, "\(keyPath): no channel is named \"\(name)\"",
+          hint: "\(suggestion)channels: \(names.joined(separator: ", "))")
+      }
+      guard target.enabled else {
+        throw table.error(at: node.position, "\(keyPath): channel \(name) is disabled (enabled = false)")
+      }
+    }
   }
 
   /// `[defaults] channel` must name a channel; checked once all channels are known.

@@ -21,11 +21,18 @@ public struct Configuration: Sendable {
 
   public func channel(named name: String) -> ChannelConfig? { channels.first { $0.name == name } }
 
+  /// The throttle ledger's file: `[defaults] ledger`, else the XDG state location.
+  public func ledgerPath(environment: [String: String]) -> String {
+    defaults.ledger ?? ConfigLoader.defaultLedgerPath(environment: environment)
+  }
+
   public struct Defaults: Sendable, Equatable {
     /// Sender when `--from` is not given.
     public var from: String?
     /// Channel when no identity matches.
     public var channel: String?
+    /// `[defaults] ledger`, tilde expanded; nil means `$XDG_STATE_HOME/msc-send/ledger.sqlite3`.
+    public var ledger: String?
     /// Documented keys that later parts interpret (`ledger`, `log`, `max_age`): accepted and
     /// type-checked now, kept with their positions so that their own errors can still name line:col.
     public var deferred: [String: TOMLNode]
@@ -135,8 +142,12 @@ public struct ChannelConfig: Sendable, Equatable {
   /// `exchange` only: on-premises (no bounce tracking, IT sets the limits).
   public var onPremises: Bool
   public var preset: SMTPPreset?
-  /// Throttle profile name (DOMAIN.md section 2); the limits come with the throttle issue.
+  /// Throttle profile name (DOMAIN.md section 2).
   public var profile: String
+  /// The profile's limits with the channel's `limits` laid over them.
+  public var limits: ChannelLimits
+  /// `fallback`: the channel that takes over mail this one cannot take for quota reasons.
+  public var fallback: String?
   /// SMTP endpoint for network kinds; nil for `file`.
   public var endpoint: ChannelEndpoint?
   /// `file` kind: the directory messages are written to.
@@ -152,7 +163,8 @@ public struct ChannelConfig: Sendable, Equatable {
     name: String, kind: ChannelKind, identities: [IdentityPattern] = [], scope: CredentialScope = .domain,
     enabled: Bool = true, onPremises: Bool = false, preset: SMTPPreset? = nil, profile: String,
     endpoint: ChannelEndpoint? = nil, outboxDirectory: String? = nil, maxMessageSize: Int? = nil,
-    position: SourcePosition? = nil, deferred: [String: TOMLNode] = [:]
+    position: SourcePosition? = nil, deferred: [String: TOMLNode] = [:], limits: ChannelLimits = .none,
+    fallback: String? = nil
   ) {
     self.name = name
     self.kind = kind
@@ -167,6 +179,8 @@ public struct ChannelConfig: Sendable, Equatable {
     self.maxMessageSize = maxMessageSize
     self.position = position
     self.deferred = deferred
+    self.limits = limits
+    self.fallback = fallback
   }
 }
 

@@ -46,6 +46,26 @@ public enum OutcomeClass: String, Sendable, Equatable, CaseIterable {
   }
 }
 
+/// What a class does to the channel as a whole, beyond the recipient (DOMAIN.md section 3,
+/// classes 1 and 2): the throttle pauses the channel in the ledger so that every process waits.
+public enum ChannelAction: Sendable, Equatable {
+  case none
+  /// Quota used up: pause until the window rolls; hand over to a `fallback` channel if any.
+  case pauseForQuota
+  /// Rate or connection throttle: exponential backoff, retried within `--max-wait`.
+  case backOff
+}
+
+extension OutcomeClass {
+  public var channelAction: ChannelAction {
+    switch self {
+    case .quotaExhausted: .pauseForQuota
+    case .rateThrottle: .backOff
+    default: .none
+    }
+  }
+}
+
 /// The single reply-classification table.
 public enum ReplyClassification {
   /// One row: every condition given must hold; the first matching row wins, so provider texts
@@ -101,6 +121,8 @@ public enum ReplyClassification {
     // 2. Rate and connection throttles.
     Rule(text: "Peak SMTP relay limit", .rateThrottle),
     Rule(code: 432, enhanced: "4.3.2", .rateThrottle),
+    // Exchange Online's concurrent-connection limit, sent as the greeting or to any command.
+    Rule(code: 421, enhanced: "4.3.2", .rateThrottle),
     Rule(code: 421, enhanced: "4.7.0", .rateThrottle),
     Rule(code: 454, enhanced: "4.7.0", .rateThrottle),
     Rule(code: 450, enhanced: "4.5.127", .rateThrottle),

@@ -183,6 +183,36 @@ struct HarnessTests {
       try probe.send("Subject: x\r\n\r\nbody\r\n.\r\n")
       let after = probe.receive(timeout: .seconds(5))
       #expect(after.bytes.isEmpty && after.closed)
+    case .accept, .quota554:
+      #expect(probe.receiveReply().hasPrefix("220 "))
+      var last = ""
+      for command in ["EHLO probe.test", "MAIL FROM:<a@example.test>", "RCPT TO:<b@example.test>", "DATA"] {
+        try probe.send(command + "\r\n")
+        last = probe.receiveReply()
+      }
+      #expect(last.hasPrefix("354"))
+      try probe.send("Subject: x\r\n\r\nbody\r\n.\r\n")
+      let reply = probe.receiveReply()
+      if scenario == .accept {
+        #expect(reply.hasPrefix("250 "))
+        let arrivals = server.arrivals()
+        #expect(arrivals.count == 1 && arrivals.first?.recipients == ["b@example.test"])
+        #expect(abs((arrivals.first?.time ?? 0) - Date().timeIntervalSince1970) < 10)
+      } else {
+        #expect(reply.hasPrefix("554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException"))
+        #expect(server.transactions().isEmpty)
+      }
+    case .throttleFirst, .throttleAlways:
+      for connection in 1...2 {
+        let client = connection == 1 ? probe : try LoopbackProbe(host: server.host, port: server.port)
+        #expect(client.receiveReply().hasPrefix("220 "))
+        try client.send("EHLO probe.test\r\n")
+        _ = client.receiveReply()
+        try client.send("MAIL FROM:<a@example.test>\r\n")
+        let reply = client.receiveReply()
+        let throttled = connection == 1 || scenario == .throttleAlways
+        #expect(reply.hasPrefix(throttled ? "421 4.7.0 Try again later" : "250 "), "connection \(connection)")
+      }
     }
     #expect(try await server.waitForLog { $0 == "S: connected" })
   }

@@ -23,6 +23,10 @@ import Testing
     Case(line: "450 4.5.127 Too many concurrent connections", phase: .mail, expected: .rateThrottle),
     Case(line: "421 4.4.2 Message submission rate for this client has exceeded the configured limit", phase: .data, expected: .rateThrottle),
     Case(line: "450 4.2.1 Peak SMTP relay limit exceeded for customer", phase: .recipient, expected: .rateThrottle),
+    Case(
+      line: "421 4.3.2 The maximum number of concurrent server connections has exceeded a limit, closing "
+        + "transmission channel",
+      phase: .greeting, expected: .rateThrottle),
     // Class 3: authentication.
     Case(line: "530 5.7.0 Must issue a STARTTLS command first.", phase: .mail, expected: .authentication),
     Case(line: "534 5.7.9 Application-specific password required.", phase: .authentication, expected: .authentication),
@@ -63,6 +67,20 @@ import Testing
   @Test(arguments: cases)
   func domainTable(_ testCase: Case) {
     #expect(ReplyClassification.classify(Self.reply(testCase.line), phase: testCase.phase) == testCase.expected)
+  }
+
+  /// What the throttle does with each class: quota pauses the channel, throttles back off, the
+  /// rest concern only their recipient or this attempt.
+  @Test func channelActionsFollowTheDomainTable() {
+    for outcome in OutcomeClass.allCases {
+      let expected: ChannelAction =
+        outcome == .quotaExhausted ? .pauseForQuota : outcome == .rateThrottle ? .backOff : .none
+      #expect(outcome.channelAction == expected, "\(outcome)")
+    }
+    let quota = Self.reply("554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException")
+    #expect(ReplyClassification.classify(quota, phase: .message).channelAction == .pauseForQuota)
+    let throttle = Self.reply("421 4.7.0 Try again later")
+    #expect(ReplyClassification.classify(throttle, phase: .mail).channelAction == .backOff)
   }
 
   @Test func exitCodesFollowTheDesignTable() {

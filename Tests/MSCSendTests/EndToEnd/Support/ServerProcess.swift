@@ -30,6 +30,14 @@ enum FaultScenario: String, Sendable, CaseIterable, CustomTestStringConvertible 
   case tooManyRecipientsAfter2 = "452-after-2"
   /// Reads the message up to the final `.` and closes without a reply.
   case closeAfterDot = "close-after-dot"
+  /// A plain server that accepts everything and logs each transaction's arrival time.
+  case accept
+  /// Answers the final dot with Exchange Online's `554 5.2.0 ...SubmissionQuotaExceededException`.
+  case quota554 = "quota-554"
+  /// Answers the first connection's MAIL with `421 4.7.0 Try again later` and closes; serves the rest.
+  case throttleFirst = "421-first"
+  /// Answers every MAIL with `421 4.7.0 Try again later` and closes.
+  case throttleAlways = "421-always"
 
   var testDescription: String { rawValue }
 }
@@ -59,12 +67,18 @@ struct DeliveredMessage: Sendable {
   var sha256: String { Crypto.hex(Crypto.digest(.sha256, bytes)) }
 }
 
-/// One transaction the fault server accepted (`S: transaction N from=A to=B,C size=S` in its log).
+/// One transaction the fault server accepted (`S: transaction N from=A to=B,C size=S at=T` in its log).
 struct FaultTransaction: Sendable, Equatable {
   let number: Int
   let from: String
   let recipients: [String]
   let size: Int
+}
+
+/// When a transaction arrived (the server's clock, seconds since 1970) and for whom.
+struct FaultArrival: Sendable {
+  let time: Double
+  let recipients: [String]
 }
 
 /// A test SMTP server running as a child process on loopback, on a port the kernel chose.
@@ -314,6 +328,20 @@ final class ServerProcess: @unchecked Sendable {
       else { return nil }
       return FaultTransaction(
         number: number, from: from, recipients: to.split(separator: ",").map(String.init), size: size)
+    }
+  }
+
+  /// Every accepted transaction's arrival time (taken after the final dot), in log order.
+  func arrivals() -> [FaultArrival] {
+    logLines().compactMap { line -> FaultArrival? in
+      guard line.hasPrefix("S: transaction ") else { return nil }
+      var fields: [String: String] = [:]
+      for word in line.split(separator: " ") {
+        let pair = word.split(separator: "=", maxSplits: 1)
+        if pair.count == 2 { fields[String(pair[0])] = String(pair[1]) }
+      }
+      guard let time = fields["at"].flatMap(Double.init), let to = fields["to"] else { return nil }
+      return FaultArrival(time: time, recipients: to.split(separator: ",").map(String.init))
     }
   }
 
