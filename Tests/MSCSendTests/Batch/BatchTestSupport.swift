@@ -62,6 +62,7 @@ struct TemporaryFile {
   }
 }
 
-func batchRow(_ number: Int = 1, line: Int? = nil, _ values: [String: String]) -> BatchRow {
+/// A row as the first data row of a CSV file: number 1, line 2.
+func batchRow(_ values: [String: String], number: Int = 1, line: Int? = nil) -> BatchRow {
   BatchRow(number: number, line: line ?? number + 1, values: values)
 }
