@@ -33,20 +33,18 @@ extension MessageTemplate {
     var message = MessageParts()
     let problemsBefore = problems.count
     for field in fields {
-      guard checkHeaderValues(of: field, row: row, problem: problem) else { continue }
-      let value: String
-      switch field.role {
-      case .mailbox, .mailboxList: value = field.value.filledAsAddress(with: row.values)
-      default: value = field.value.filled(with: row.values)
+      if let cached = field.cached {
+        message.add(cached, of: field)
+        continue
       }
-      let source = field.value.variables.map { "{{\($0)}}" }.joined(separator: ", ")
-      let fromVariables = source.isEmpty ? "" : " (from \(source))"
+      guard checkHeaderValues(of: field, row: row, problem: problem) else { continue }
       do throws(ComposeError) {
-        try message.add(field, value: value, charset: profile.charset)
+        message.add(try field.rendered(with: row.values, charset: profile.charset), of: field)
       } catch {
+        let source = field.value.variables.map { "{{\($0)}}" }.joined(separator: ", ")
+        let text = Self.describe(error, in: field) + (source.isEmpty ? "" : " (from \(source))")
         let kind: BatchRowError.Kind = error.kind == .invalidAddress ? .invalidAddress : .invalidHeader
-        let text = error.kind == .invalidAddress ? "header \(field.name): \(error.message)" : error.message
-        problem(kind, variable: field.value.variables.first, header: field.name, text + fromVariables)
+        problem(kind, variable: field.value.variables.first, header: field.name, text)
       }
     }
     if problems.count == problemsBefore && message.to.isEmpty && message.cc.isEmpty && message.bcc.isEmpty {
@@ -92,6 +90,53 @@ extension MessageTemplate {
     }
     return clean
   }
+
+  /// A compose error as one line naming the field.
+  static func describe(_ error: ComposeError, in field: Field) -> String {
+    error.kind == .invalidAddress ? "header \(field.name): \(error.message)" : error.message
+  }
+}
+
+/// One field filled in and encoded: its lines for the header block ("" when it is not written:
+/// Bcc, or an empty optional address field) and the mailboxes it holds.
+struct RenderedField: Sendable {
+  var lines = ""
+  var value: String
+  var mailboxes: [Mailbox] = []
+  /// An empty Cc, Bcc or Reply-To, left out of the message.
+  var isOmitted = false
+}
+
+extension MessageTemplate.Field {
+  /// The field filled with `values` and encoded for the wire. `charset` is the body's, for
+  /// Content-Type.
+  func rendered(with values: [String: String], charset: String) throws(ComposeError) -> RenderedField {
+    switch role {
+    case .unstructured:
+      let value = self.value.filled(with: values)
+      return RenderedField(lines: try HeaderEncoding.unstructuredField(name: name, value: value), value: value)
+    case .structured:
+      let value = self.value.filled(with: values)
+      return RenderedField(lines: try HeaderEncoding.structuredField(name: name, value: value), value: value)
+    case .contentType:
+      let value = self.value.filled(with: values)
+      let withCharset = MessageParts.contentType(value, charset: charset)
+      return RenderedField(lines: try HeaderEncoding.structuredField(name: name, value: withCharset), value: value)
+    case .mailbox:
+      let value = self.value.filledAsAddress(with: values)
+      let mailbox = try Mailbox.parse(value)
+      let lines = try HeaderEncoding.addressField(name: name, mailboxes: [mailbox])
+      return RenderedField(lines: lines, value: value, mailboxes: [mailbox])
+    case .mailboxList(let optional):
+      let value = self.value.filledAsAddress(with: values)
+      if optional && value.allSatisfy({ $0 == " " || $0 == "\t" }) {
+        return RenderedField(value: value, isOmitted: true)
+      }
+      let mailboxes = try Mailbox.parseList(value)
+      let lines = name.lowercased() == "bcc" ? "" : try HeaderEncoding.addressField(name: name, mailboxes: mailboxes)
+      return RenderedField(lines: lines, value: value, mailboxes: mailboxes)
+    }
+  }
 }
 
 /// What rendering collects, field by field.
@@ -104,34 +149,18 @@ private struct MessageParts {
   var bcc: [Mailbox] = []
   var replyTo: [Mailbox] = []
 
-  /// Encodes one filled field into the header block and keeps its mailboxes.
-  mutating func add(
-    _ field: MessageTemplate.Field, value: String, charset: String
-  ) throws(ComposeError) {
-    let name = field.name
-    switch field.role {
-    case .unstructured:
-      header += try HeaderEncoding.unstructuredField(name: name, value: value)
-    case .structured:
-      header += try HeaderEncoding.structuredField(name: name, value: value)
-    case .contentType:
-      header += try HeaderEncoding.structuredField(name: name, value: Self.contentType(value, charset: charset))
-    case .mailbox:
-      let mailbox = try Mailbox.parse(value)
-      if name.lowercased() == "from" { from = mailbox }
-      header += try HeaderEncoding.addressField(name: name, mailboxes: [mailbox])
-    case .mailboxList(let optional):
-      if optional && value.allSatisfy({ $0 == " " || $0 == "\t" }) { return }
-      let mailboxes = try Mailbox.parseList(value)
-      switch name.lowercased() {
-      case "to": to = mailboxes
-      case "cc": cc = mailboxes
-      case "bcc": bcc = mailboxes
-      default: replyTo = mailboxes
-      }
-      if name.lowercased() != "bcc" { header += try HeaderEncoding.addressField(name: name, mailboxes: mailboxes) }
+  mutating func add(_ rendered: RenderedField, of field: MessageTemplate.Field) {
+    guard !rendered.isOmitted else { return }
+    header += rendered.lines
+    switch field.name.lowercased() {
+    case "from": from = rendered.mailboxes.first
+    case "to": to = rendered.mailboxes
+    case "cc": cc = rendered.mailboxes
+    case "bcc": bcc = rendered.mailboxes
+    case "reply-to": replyTo = rendered.mailboxes
+    default: break
     }
-    fields.append(RenderedMessage.HeaderField(name: name, value: value))
+    fields.append(RenderedMessage.HeaderField(name: field.name, value: rendered.value))
   }
 
   /// The template's media type and parameters with the charset the body needs (RFC 2046

@@ -30,6 +30,8 @@ public struct MessageTemplate: Sendable {
     /// The line the field starts on.
     let line: Int
     let role: Role
+    /// A field without placeholders, rendered once when the template is parsed.
+    var cached: RenderedField?
   }
 
   let fields: [Field]
@@ -186,7 +188,16 @@ public struct MessageTemplate: Sendable {
       role = .unstructured
       value = value.mappingLiterals { HeaderEncoding.decode($0) }
     }
-    return Field(name: parsed.name, value: value, line: parsed.line, role: role)
+    var field = Field(name: parsed.name, value: value, line: parsed.line, role: role)
+    if value.isLiteral && role != .contentType {
+      do {
+        field.cached = try field.rendered(with: [:], charset: "us-ascii")
+      } catch {
+        throw TemplateError(
+          .invalidHeader, line: parsed.line, "template line \(parsed.line): " + describe(error, in: field))
+      }
+    }
+    return field
   }
 
   /// One text part only (RFC 2045 section 5.1): `text/plain`, `text/html` and the like, literal.

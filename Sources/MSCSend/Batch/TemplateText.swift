@@ -9,6 +9,9 @@ public struct TemplateError: Error, Sendable, Equatable, CustomStringConvertible
     /// Not valid UTF-8, a line that is not a header field, a placeholder that is not closed or
     /// whose name is not a name.
     case invalidSyntax
+    /// A header value written without placeholders that is not valid (an address that does not
+    /// parse, non-ASCII in Message-ID): it would fail for every row, so it is reported once.
+    case invalidHeader
     /// A header field the template may not have, or may not have in that form (a second Subject,
     /// Content-Transfer-Encoding, a multipart Content-Type, no recipient field at all).
     case unsupportedHeader

@@ -121,6 +121,19 @@ private let unclosed = "\"{{\" is not closed by \"}}\" on the same line (write \
     #expect(error?.kind == .unsupportedHeader)
   }
 
+  /// A field without placeholders is checked once, when the template is read: it would otherwise
+  /// fail for every row.
+  @Test(arguments: [
+    ("From: shop@\nTo: {{email}}", "template line 1: header From: invalid address \"shop@\": missing domain"),
+    ("To: {{email}}\nMessage-ID: <räk@x.test>", "template line 2: header value for Message-ID must be ASCII"),
+    ("Subject: hi\nTo:", "template line 2: header To: invalid address \"\": no address given"),
+  ])
+  func rejectsInvalidLiteralHeaderValues(template: String, message: String) {
+    let error = templateError(template)
+    #expect(error?.message == message)
+    #expect(error?.kind == .invalidHeader)
+  }
+
   @Test func rejectsInvalidUTF8NamingTheLine() {
     let bytes = Array("To: {{email}}\nSubject: Gr".utf8) + [0xFC, 0x73, 0x73, 0x65] + Array("\n\nbody".utf8)
     do {
