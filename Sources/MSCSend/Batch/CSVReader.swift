@@ -41,7 +41,7 @@ public struct CSVReader: BatchRowSource {
     self.maximumRecordBytes = maximumRecordBytes
     self.header = []
     try self.input.skipByteOrderMark()
-    guard let record = try readRecord(names: [], label: "header row") else {
+    guard let record = try readRecord(names: []) else {
       throw BatchInputError(.missingHeader, line: 1, "the CSV input is empty: its first line must name the variables")
     }
     self.header = try Self.names(of: record)
@@ -74,7 +74,7 @@ public struct CSVReader: BatchRowSource {
 
   /// The next record as a row, or why it is not one; nil at the end of the input.
   public mutating func next() throws(BatchInputError) -> Result<BatchRow, BatchRowError>? {
-    guard let record = try readRecord(names: header, label: "row \(recordCount + 1)") else { return nil }
+    guard let record = try readRecord(names: header) else { return nil }
     recordCount += 1
     let number = recordCount
     if let problem = record.problem {
@@ -112,8 +112,8 @@ public struct CSVReader: BatchRowSource {
   }
 
   /// One record's raw fields, after skipping empty lines; nil at the end of the input. `names`
-  /// label fields in problems, `label` names the record in fatal errors.
-  private mutating func readRecord(names: [String], label: String) throws(BatchInputError) -> RawRecord? {
+  /// label fields in problems; without names it is the header row.
+  private mutating func readRecord(names: [String]) throws(BatchInputError) -> RawRecord? {
     while let byte = try input.peek(), byte == .lineFeed || byte == .carriageReturn {
       _ = try input.next()
       try endLine(after: byte)
@@ -124,6 +124,7 @@ public struct CSVReader: BatchRowSource {
     var state = State.fieldStart
     var quoteLine = line
     var size = 0
+    func label() -> String { names.isEmpty ? "header row" : "row \(recordCount + 1)" }
     func describeField() -> String {
       let index = record.fields.count
       return index < names.count ? "field \(index + 1) (\(names[index]))" : "field \(index + 1)"
@@ -134,7 +135,7 @@ public struct CSVReader: BatchRowSource {
         if state == .quoted {
           throw BatchInputError(
             .unterminatedQuote, line: quoteLine,
-            "\(label) (line \(record.line)): the quote opened on line \(quoteLine) is never closed")
+            "\(label()) (line \(record.line)): the quote opened on line \(quoteLine) is never closed")
         }
         record.fields.append(field)
         return record
@@ -143,7 +144,7 @@ public struct CSVReader: BatchRowSource {
       if size > maximumRecordBytes {
         throw BatchInputError(
           .recordTooLarge, line: record.line,
-          "\(label) (line \(record.line)) is larger than \(maximumRecordBytes) bytes: is a quote never closed?")
+          "\(label()) (line \(record.line)) is larger than \(maximumRecordBytes) bytes: is a quote never closed?")
       }
       if state == .quoted {
         if byte == quote {

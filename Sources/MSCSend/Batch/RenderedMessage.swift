@@ -16,6 +16,8 @@ public struct RenderedMessage: Sendable, Equatable {
   public let fields: [HeaderField]
   /// The body with the row's values in, line breaks as the template and values have them.
   public let body: String
+  /// The From mailbox; nil when the template has none, and the caller must then prepend a From
+  /// field (from its defaults) as it does Date and Message-ID.
   public let from: Mailbox?
   public let to: [Mailbox]
   public let cc: [Mailbox]
