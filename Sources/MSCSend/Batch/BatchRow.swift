@@ -1,7 +1,3 @@
-/// Batch/ owns the pure half of `msc-send batch`: reading rows from CSV (RFC 4180) or JSON Lines,
-/// the `{{name}}` message template, checking every row before anything is sent, and the
-/// idempotency key that lets a re-run skip rows already sent. It sends nothing and stores nothing.
-
 /// One data row: its variables by name, and where it was in the file so errors can point at it.
 public struct BatchRow: Sendable, Equatable {
   /// The record number: 1 is the first data row (the CSV header row is not counted; skipped blank

@@ -5,6 +5,10 @@
 /// A row is bad when it cannot be read (`CSVReader`, `JSONLinesReader`), when the template cannot
 /// be filled from it (`MessageTemplate.problems(for:)`), or when its idempotency key repeats an
 /// earlier row's: the later row would be taken as already sent.
+///
+/// Batch/ owns the pure half of `msc-send batch`: reading rows from CSV (RFC 4180) or JSON Lines,
+/// the `{{name}}` message template, checking every row before anything is sent, and the
+/// idempotency key that lets a re-run skip rows already sent. It sends nothing and stores nothing.
 public struct BatchValidator: Sendable {
   public let template: MessageTemplate
   public let campaign: String
