@@ -1,0 +1,110 @@
+/// Checks every row of a batch against its template before anything is sent, and reports every
+/// problem of every row, never just the first, so one run of `batch --dry-run` shows all that must
+/// be fixed. The command then stops, or with `--skip-invalid` sends the valid rows only.
+///
+/// A row is bad when it cannot be read (`CSVReader`, `JSONLinesReader`), when the template cannot
+/// be filled from it (`MessageTemplate.problems(for:)`), or when its idempotency key repeats an
+/// earlier row's: the later row would be taken as already sent.
+///
+/// Batch/ owns the pure half of `msc-send batch`: reading rows from CSV (RFC 4180) or JSON Lines,
+/// the `{{name}}` message template, checking every row before anything is sent, and the
+/// idempotency key that lets a re-run skip rows already sent. It sends nothing and stores nothing.
+public struct BatchValidator: Sendable {
+  public let template: MessageTemplate
+  public let campaign: String
+  public let keyColumn: String
+
+  public init(
+    template: MessageTemplate, campaign: String, keyColumn: String = IdempotencyKey.defaultKeyColumn
+  ) throws(BatchInputError) {
+    try IdempotencyKey.validateCampaign(campaign)
+    self.template = template
+    self.campaign = campaign
+    self.keyColumn = keyColumn
+  }
+
+  /// Reads `source` to its end and checks each row. Throws only what stops reading (see
+  /// `BatchRowSource`) or a template variable missing from the CSV header row, which would
+  /// otherwise be reported once for every row.
+  public func validate(_ source: inout some BatchRowSource) throws(BatchInputError) -> BatchValidation {
+    if let columns = source.columns { try checkColumns(columns) }
+    var validation = BatchValidation()
+    var firstRowByKey: [String: Int] = [:]
+    while let record = try source.next() {
+      validation.rowCount += 1
+      let row: BatchRow
+      switch record {
+      case .failure(let error):
+        validation.errors.append(error)
+        continue
+      case .success(let read):
+        row = read
+      }
+      var problems = template.problems(for: row)
+      let key = IdempotencyKey.make(campaign: campaign, row: row, keyColumn: keyColumn)
+      if let first = firstRowByKey[key] {
+        problems.append(duplicateKeyProblem(row, firstRow: first))
+      } else {
+        firstRowByKey[key] = row.number
+      }
+      if problems.isEmpty {
+        validation.rows.append(BatchValidation.KeyedRow(row: row, key: key))
+      } else {
+        validation.errors += problems
+      }
+    }
+    return validation
+  }
+
+  /// Every variable the template uses must be a column (RFC 4180 header row).
+  public func checkColumns(_ columns: [String]) throws(BatchInputError) {
+    let missing = template.variables.filter { !columns.contains($0) }
+    guard !missing.isEmpty else { return }
+    let placeholders = missing.map { "{{\($0)}}" }.joined(separator: ", ")
+    let names = missing.map { "\"\($0)\"" }.joined(separator: ", ")
+    var message =
+      missing.count == 1
+      ? "the template uses \(placeholders) but the header row has no column \(names)"
+      : "the template uses \(placeholders) but the header row has no columns \(names)"
+    if missing.count == 1, let nearest = Suggestion.nearest(to: missing[0], in: columns) {
+      message += "; did you mean \"\(nearest)\"?"
+    } else {
+      message += " (its columns: " + columns.map { "\"\($0)\"" }.joined(separator: ", ") + ")"
+    }
+    throw BatchInputError(.missingColumns, line: 1, message)
+  }
+
+  private func duplicateKeyProblem(_ row: BatchRow, firstRow: Int) -> BatchRowError {
+    if let key = IdempotencyKey.chosenKey(row, keyColumn: keyColumn) {
+      return BatchRowError(
+        .duplicateKey, row: row.number, line: row.line, variable: keyColumn,
+        "the \(keyColumn) \(ComposeError.visible(key)) is also row \(firstRow)'s: a re-run could not tell them apart")
+    }
+    return BatchRowError(
+      .duplicateKey, row: row.number, line: row.line,
+      "the same values as row \(firstRow), so the same idempotency key: "
+        + "give each row a unique \"\(keyColumn)\" column to send both")
+  }
+}
+
+/// The outcome of checking a whole batch.
+public struct BatchValidation: Sendable, Equatable {
+  /// A good row and the key its message is recorded under.
+  public struct KeyedRow: Sendable, Equatable {
+    public let row: BatchRow
+    public let key: String
+  }
+
+  /// The rows that can be sent, in file order.
+  public internal(set) var rows: [KeyedRow] = []
+  /// Every problem found, in file order; a bad row may have several.
+  public internal(set) var errors: [BatchRowError] = []
+  /// Records read, good and bad.
+  public internal(set) var rowCount = 0
+
+  /// True when every row can be sent.
+  public var isValid: Bool { errors.isEmpty }
+
+  /// The numbers of the bad rows, each once, ascending.
+  public var badRows: [Int] { Array(Set(errors.map(\.row))).sorted() }
+}
