@@ -62,7 +62,12 @@ struct ReplyReader {
   /// Server text with control characters replaced, so that it can be printed safely.
   static func printable<C: Collection<UInt8>>(_ bytes: C) -> String {
     let cleaned = bytes.map { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7f ? UInt8(ascii: "?") : $0 }
-    return String(decoding: cleaned, as: UTF8.self)
+    // C1 controls (U+0080-U+009F) too: a terminal in UTF-8 mode obeys them like ESC sequences.
+    var scalars = String.UnicodeScalarView()
+    for scalar in String(decoding: cleaned, as: UTF8.self).unicodeScalars {
+      scalars.append((0x80...0x9f).contains(scalar.value) ? "?" : scalar)
+    }
+    return String(scalars)
   }
 
   /// One line without its CRLF. A bare LF is accepted as a line end (some servers), a CR before

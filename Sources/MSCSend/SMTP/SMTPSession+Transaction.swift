@@ -16,33 +16,44 @@ extension SMTPSession {
     var results: [String: RecipientResult] = [:]
     var pending = envelope.recipients
     var transactions = 0
+    // Recipients accepted in the transaction under way: if it fails after the final dot they are
+    // `uncertain`, not failed.
+    var inFlight: Set<String> = []
     while !pending.isEmpty {
-      if hasOpenTransaction { try reset() }
-      let outcome: EnvelopeOutcome
-      do {
-        outcome = try sendEnvelope(sender: envelope.sender, recipients: pending, parameters: parameters)
-      } catch let error where transactions > 0 && error.phase == .mail && !isBroken {
-        // A later transaction's MAIL refused: the earlier ones stand.
-        let outcomeClass = ReplyClassification.classify(error)
-        for address in pending { results[address] = RecipientResult(address: address, reply: error.reply, outcome: outcomeClass) }
-        break
-      }
-      for result in outcome.refused { results[result.address] = result }
-      guard !outcome.accepted.isEmpty else {
-        for (address, reply) in outcome.deferred {
-          results[address] = RecipientResult(address: address, reply: reply, outcome: .recipientTransient)
+      do throws(SMTPError) {
+        if hasOpenTransaction { try reset() }
+        let outcome = try sendEnvelope(sender: envelope.sender, recipients: pending, parameters: parameters)
+        for result in outcome.refused { results[result.address] = result }
+        guard !outcome.accepted.isEmpty else {
+          for (address, reply) in outcome.deferred {
+            results[address] = RecipientResult(address: address, reply: reply, outcome: .recipientTransient)
+          }
+          try reset()
+          break
         }
-        try reset()
+        inFlight = Set(outcome.accepted)
+        let dataReply = try transferData(content)
+        inFlight = []
+        let dataOutcome = ReplyClassification.classify(dataReply, phase: .message)
+        for address in outcome.accepted {
+          results[address] = RecipientResult(address: address, reply: dataReply, outcome: dataOutcome)
+        }
+        transactions += 1
+        pending = outcome.deferred.map(\.address)
+        if !pending.isEmpty { transcript?(.info("\(pending.count) recipient(s) deferred to a further transaction")) }
+      } catch {
+        // Nothing delivered yet: the whole send failed, and the caller may retry all of it.
+        guard transactions > 0 else { throw error }
+        // Earlier transactions were delivered: their results stand (retrying them would send the
+        // message twice); every recipient not yet settled takes this error's class.
+        let errorClass = ReplyClassification.classify(error)
+        for address in pending where results[address] == nil || inFlight.contains(address) {
+          let untried = errorClass == .uncertain && !inFlight.contains(address)
+          results[address] = RecipientResult(
+            address: address, reply: error.reply, outcome: untried ? .recipientTransient : errorClass)
+        }
         break
       }
-      let dataReply = try transferData(content)
-      let dataOutcome = ReplyClassification.classify(dataReply, phase: .message)
-      for address in outcome.accepted {
-        results[address] = RecipientResult(address: address, reply: dataReply, outcome: dataOutcome)
-      }
-      transactions += 1
-      pending = outcome.deferred.map(\.address)
-      if !pending.isEmpty { transcript?(.info("\(pending.count) recipient(s) deferred to a further transaction")) }
     }
     let ordered = envelope.recipients.compactMap { results[$0] }
     return DeliveryReport(recipients: ordered, transactions: transactions)
@@ -66,8 +77,18 @@ extension SMTPSession {
       try writeLines([mailLine] + rcptLines, phase: .mail, timeout: timeouts.command)
       let mailReply = try readReply(phase: .mail, timeout: timeouts.command)
       if mailReply.code == 250 { hasOpenTransaction = true }
+      // 421: the server closes the channel (RFC 5321 3.8); no RCPT replies will follow.
+      if mailReply.code == 421 { throw failure(.mail, mailReply) }
       var rcptReplies: [SMTPReply] = []
-      for _ in recipients { rcptReplies.append(try readReply(phase: .recipient, timeout: timeouts.command)) }
+      for _ in recipients {
+        do throws(SMTPError) {
+          rcptReplies.append(try readReply(phase: .recipient, timeout: timeouts.command))
+        } catch {
+          // A refused MAIL explains the failure better than the closed connection that followed it.
+          if mailReply.code != 250 { throw failure(.mail, mailReply) }
+          throw error
+        }
+      }
       guard mailReply.code == 250 else { throw failure(.mail, mailReply) }
       for (address, reply) in zip(recipients, rcptReplies) { record(reply, for: address, in: &outcome) }
     } else {
@@ -87,8 +108,11 @@ extension SMTPSession {
     case 452, 552 where !outcome.accepted.isEmpty: outcome.deferred.append((address, reply))
     case 452: outcome.deferred.append((address, reply))
     default:
-      outcome.refused.append(
-        RecipientResult(address: address, reply: reply, outcome: ReplyClassification.classify(reply, phase: .recipient)))
+      // Any other positive code (252, a 354 out of step) is not an acceptance: the server broke
+      // the protocol, and the recipient must not be reported as delivered.
+      let refusal = reply.isTransientFailure || reply.isPermanentFailure
+      let outcomeClass = refusal ? ReplyClassification.classify(reply, phase: .recipient) : .protocolViolation
+      outcome.refused.append(RecipientResult(address: address, reply: reply, outcome: outcomeClass))
     }
   }
 
@@ -98,8 +122,11 @@ extension SMTPSession {
   private func transferData(_ content: MessageContent) throws(SMTPError) -> SMTPReply {
     let dataReply = try exchange("DATA", phase: .data, timeout: timeouts.dataInitiation)
     guard dataReply.code == 354 else {
-      // The transaction stays open; the next one starts with RSET.
-      return dataReply
+      // A refusal: the transaction stays open; the next one starts with RSET.
+      if dataReply.isTransientFailure || dataReply.isPermanentFailure { return dataReply }
+      // A positive reply without 354 means no message was taken: never report it as delivered.
+      abort()
+      throw SMTPError(phase: .data, reason: .unexpectedReply, reply: dataReply)
     }
     transcript?(.client("<message: \(content.byteCount.map { "\($0) octets" } ?? "streamed")>"))
     var stuffer = DotStuffer()
@@ -127,15 +154,23 @@ extension SMTPSession {
     stuffer.finish(into: &pendingOutput)
     try writeRaw(pendingOutput, phase: .data, timeout: timeouts.dataBlock)
     hasOpenTransaction = false
+    // After the final dot any failure leaves the outcome unknown (RFC 1047): the server may have
+    // taken the message. Only a completion reply settles it.
+    let reply: SMTPReply
     do {
-      return try readReply(phase: .message, timeout: timeouts.finalDot)
+      reply = try readReply(phase: .message, timeout: timeouts.finalDot)
     } catch {
-      if case .transport(let transportError) = error.reason, transportError == .closed || transportError == .timeout {
-        throw SMTPError(phase: .message, reason: .deliveryUncertain)
-      }
-      throw error
+      transcript?(.info("no reply to the final dot: \(error)"))
+      abort()
+      throw SMTPError(phase: .message, reason: .deliveryUncertain)
     }
+    guard reply.isPositiveCompletion || reply.isTransientFailure || reply.isPermanentFailure else {
+      abort()
+      throw SMTPError(phase: .message, reason: .deliveryUncertain, reply: reply)
+    }
+    return reply
   }
+
 
   /// MAIL parameters from the capabilities, after checking that the server can take this
   /// message at all (SIZE, SMTPUTF8, 8BITMIME) so that nothing is half-sent.
