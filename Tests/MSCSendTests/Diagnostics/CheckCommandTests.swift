@@ -15,8 +15,21 @@ import Testing
     return (code, console.stdout, console.stderr)
   }
 
+  /// Scratch folders of this suite, removed when each test ends (`defer { cleanUp() }`).
+  private final class Scratch {
+    var directories: [URL] = []
+    func make(_ label: String) throws -> URL {
+      let directory = try TestEnvironment.makeScratchDirectory(label)
+      directories.append(directory)
+      return directory
+    }
+    deinit { for directory in directories { try? FileManager.default.removeItem(at: directory) } }
+  }
+
+  private let scratch = Scratch()
+
   private func config(_ text: String) throws -> String {
-    let file = try TestEnvironment.makeScratchDirectory("check-config").appendingPathComponent("config.toml")
+    let file = try scratch.make("check-config").appendingPathComponent("config.toml")
     try Data(text.utf8).write(to: file)
     return file.path
   }
@@ -34,7 +47,7 @@ import Testing
   }
 
   @Test func fileChannelChecksItsOutbox() throws {
-    let directory = try TestEnvironment.makeScratchDirectory("outbox")
+    let directory = try scratch.make("outbox")
     let path = try config("[channels.out]\nkind = \"file\"\npath = \"\(directory.path)/new\"\n")
     let result = run(["--config", path])
     #expect(result.code == .ok, "\(result.err)")
@@ -77,7 +90,7 @@ import Testing
   }
 
   @Test func ledgerViewShowsUseCooldownsAndRecentFailures() throws {
-    let path = try temporaryLedgerPath()
+    let path = try scratch.make("check-ledger").appendingPathComponent("ledger.sqlite3").path
     let channel = ChannelConfig(
       name: "work", kind: .exchange, profile: "exchange-online",
       limits: ChannelLimits(messages: [window("30/1m")]))

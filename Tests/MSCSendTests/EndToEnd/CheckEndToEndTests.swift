@@ -34,10 +34,14 @@ struct CheckEndToEndTests {
     var ledger = ""
     var resolver = ""
     var healthy: ServerProcess?
+    var directory: URL?
 
     func stop() {
       for server in servers { server.stop() }
       closedPort?.close()
+      if let directory, ProcessInfo.processInfo.environment["MSC_SEND_TEST_KEEP"] != "1" {
+        try? FileManager.default.removeItem(at: directory)
+      }
     }
   }
 
@@ -59,6 +63,7 @@ struct CheckEndToEndTests {
       let closed = try LoopbackListener(listening: false)
       scenario.closedPort = closed
       let directory = try TestEnvironment.makeScratchDirectory("check")
+      scenario.directory = directory
       scenario.ledger = directory.appendingPathComponent("ledger.sqlite3").path
       func channel(_ name: String, port: Int, password: String = "RELAY_KEY", extra: String = "") -> String {
         """
