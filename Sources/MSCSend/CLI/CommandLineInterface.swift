@@ -9,6 +9,7 @@ public enum CommandLineInterface {
     ("route", "show which channel carries mail from a sender, and why"),
     ("channels", "list the configured channels"),
     ("quota", "show each channel's limits as used now, the next free slot, cooldowns"),
+    ("check", "diagnose channels: DNS, TLS, AUTH, limits, SPF/DMARC/DKIM (exit 0 only when all pass)"),
     ("config", "check a configuration file (config check [FILE])"),
     ("sink", "run a local SMTP server that captures mail (never relays)"),
   ]
@@ -68,6 +69,8 @@ public enum CommandLineInterface {
       return SinkCommand.run(Array(rest.dropFirst()), context: context)
     case "quota":
       return QuotaCommand.run(Array(rest.dropFirst()), context: context)
+    case "check":
+      return CheckCommand.run(Array(rest.dropFirst()), context: context)
     default:
       let suggestion = Suggestion.nearest(to: command, in: commands.map(\.name)).map { "did you mean `msc-send \($0)`?" }
       context.error("unknown command \"\(command)\"", hint: suggestion ?? "run `msc-send --help` for the commands")

@@ -21,10 +21,10 @@ struct ChannelReader {
     [
       "kind", "host", "port", "tls", "ca_file", "fingerprint", "tls_verify", "identities", "scope", "enabled", "onprem",
       "preset", "profile", "username", "password", "password_env", "password_command", "token_env", "token_command",
-      "auth", "ehlo", "max_message_size", "timeout", "path",
+      "auth", "ehlo", "max_message_size", "timeout", "path", "dkim_selector",
     ] + deferredTableKeys + deferredStringKeys
   static let deferredTableKeys = ["limits", "oauth", "imap"]
-  static let deferredStringKeys = ["fallback", "dkim_selector"]
+  static let deferredStringKeys = ["fallback"]
   /// Keys that only make sense for a channel that talks SMTP.
   static let serverKeys = [
     "host", "port", "tls", "ca_file", "fingerprint", "tls_verify", "username", "password", "password_env",
@@ -75,6 +75,7 @@ struct ChannelReader {
     }
     channel.maxMessageSize = try readPositive("max_message_size", unit: "bytes").map { Int($0.value) }
     channel.deferred = try readDeferred()
+    channel.dkimSelectors = try readDKIMSelectors(identities: identities.map(\.pattern))
     try readThrottle(into: &channel)
     return channel
   }
@@ -251,10 +252,7 @@ struct ChannelReader {
       deferred[key] = table.table[key]
     }
     for key in Self.deferredStringKeys where table.has(key) {
-      // dkim_selector may also be a table of selectors per identity domain (DESIGN.md section 2).
-      var isTable = false
-      if case .table = table.table[key]?.value { isTable = true }
-      if !(key == "dkim_selector" && isTable) { _ = try table.string(key) }
+      _ = try table.string(key)
       deferred[key] = table.table[key]
     }
     return deferred

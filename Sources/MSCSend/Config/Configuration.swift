@@ -153,6 +153,8 @@ public struct ChannelConfig: Sendable, Equatable {
   /// `file` kind: the directory messages are written to.
   public var outboxDirectory: String?
   public var maxMessageSize: Int?
+  /// `dkim_selector`, for `check`'s DKIM lookup.
+  public var dkimSelectors: DKIMSelectors?
   /// Where `[channels.NAME]` was written, for messages.
   public var position: SourcePosition?
   /// Documented keys that later parts interpret (`limits`, `fallback`, `oauth`, `imap`,

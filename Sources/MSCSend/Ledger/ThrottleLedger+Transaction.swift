@@ -143,6 +143,25 @@ extension ThrottleLedger {
       }
     }
 
+    /// A channel's outcomes not in `excluded` classes since `since`, newest first, at most `limit`
+    /// (`check` shows a channel's recent failures).
+    public func recentOutcomes(channel: String, since: Double, excluding excluded: [OutcomeClass], limit: Int)
+      throws(LedgerError) -> [OutcomeRecord]
+    {
+      let placeholders = excluded.map { _ in "?" }.joined(separator: ", ")
+      let rows = try database.query(
+        "SELECT message_id, channel, recipient, class, reply, at FROM outcomes WHERE channel = ? AND at >= ?"
+          + (excluded.isEmpty ? "" : " AND class NOT IN (\(placeholders))") + " ORDER BY at DESC, id DESC LIMIT ?",
+        [.text(channel), .real(since)] + excluded.map { .text($0.rawValue) } + [.integer(Int64(limit))])
+      return rows.compactMap { row in
+        guard let channel = row[1].text, let recipient = row[2].text,
+          let outcome = row[3].text.flatMap(OutcomeClass.init(rawValue:)), let at = row[5].real
+        else { return nil }
+        return OutcomeRecord(
+          messageID: row[0].text, channel: channel, recipient: recipient, outcome: outcome, reply: row[4].text, at: at)
+      }
+    }
+
     // MARK: Rows
 
     private func entries(_ sql: String, _ values: [SQLiteValue]) throws(LedgerError) -> [LedgerEntry] {

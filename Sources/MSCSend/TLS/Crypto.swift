@@ -83,6 +83,29 @@ public enum Crypto {
     return Array(bytes.prefix(count))
   }
 
+  /// The size in bits of an RSA public key given as DER, SubjectPublicKeyInfo (what DKIM's p=
+  /// carries, RFC 6376 section 3.6.1) or a bare PKCS#1 RSAPublicKey (which some publish and many
+  /// verifiers accept); nil when it is neither.
+  public static func rsaPublicKeyBits(der: [UInt8]) -> Int? {
+    guard !der.isEmpty else { return nil }
+    return der.withUnsafeBufferPointer { buffer -> Int? in
+      var cursor = buffer.baseAddress
+      var key = d2i_PUBKEY(nil, &cursor, buffer.count)
+      if key == nil {
+        ERR_clear_error()
+        cursor = buffer.baseAddress
+        key = d2i_PublicKey(NID_rsaEncryption, nil, &cursor, buffer.count)
+      }
+      guard let key else {
+        ERR_clear_error()
+        return nil
+      }
+      defer { EVP_PKEY_free(key) }
+      guard EVP_PKEY_get_base_id(key) == NID_rsaEncryption else { return nil }
+      return Int(EVP_PKEY_get_bits(key))
+    }
+  }
+
   /// Lower-case hex.
   public static func hex(_ bytes: [UInt8]) -> String {
     let digits = Array("0123456789abcdef".utf8)

@@ -155,7 +155,8 @@ private func kindDefaults(_ example: DefaultsCase) throws {
   #expect(configuration.defaults.deferred["ledger"]?.value == .string("~/.local/state/msc-send/ledger.sqlite3"))
   #expect(configuration.defaults.deferred["max_age"]?.position == SourcePosition(line: 3, column: 11))
   let work = try #require(configuration.channel(named: "work"))
-  #expect(Set(work.deferred.keys) == ["limits", "fallback", "dkim_selector"])
+  #expect(Set(work.deferred.keys) == ["limits", "fallback"])
+  #expect(work.dkimSelectors == .perDomain(["acme.test": "s1"]))
   #expect(work.deferred["fallback"]?.value == .string("relay"))
   #expect(work.position == SourcePosition(line: 4, column: 1))
 }

@@ -159,7 +159,7 @@ final class ServerProcess: @unchecked Sendable {
       script: "fault_server.py", arguments: arguments, host: host, python: TestEnvironment.python, in: directory)
   }
 
-  private static func start(
+  static func start(
     script: String, arguments: [String], host: String, python: URL, in directory: URL,
     readyTimeout: Duration = .seconds(30)
   ) throws -> ServerProcess {
