@@ -26,7 +26,14 @@ public struct BatchValidator: Sendable {
   /// Reads `source` to its end and checks each row. Throws only what stops reading (see
   /// `BatchRowSource`) or a template variable missing from the CSV header row, which would
   /// otherwise be reported once for every row.
-  public func validate(_ source: inout some BatchRowSource) throws(BatchInputError) -> BatchValidation {
+  ///
+  /// `accept` sees each good row with its rendered message as it goes (the caller spools it in
+  /// the same pass instead of rendering every row twice) and may still refuse it with a problem
+  /// of its own (no channel for its sender).
+  public func validate(
+    _ source: inout some BatchRowSource,
+    accept: ((BatchValidation.KeyedRow, RenderedMessage) -> BatchRowError?)? = nil
+  ) throws(BatchInputError) -> BatchValidation {
     if let columns = source.columns { try checkColumns(columns) }
     var validation = BatchValidation()
     var firstRowByKey: [String: Int] = [:]
@@ -40,15 +47,18 @@ public struct BatchValidator: Sendable {
       case .success(let read):
         row = read
       }
-      var problems = template.problems(for: row)
+      var problems: [BatchRowError] = []
+      let message = template.render(row, problems: &problems)
       let key = IdempotencyKey.make(campaign: campaign, row: row, keyColumn: keyColumn)
       if let first = firstRowByKey[key] {
         problems.append(duplicateKeyProblem(row, firstRow: first))
       } else {
         firstRowByKey[key] = row.number
       }
+      let keyed = BatchValidation.KeyedRow(row: row, key: key)
+      if problems.isEmpty, let message, let accept, let refusal = accept(keyed, message) { problems.append(refusal) }
       if problems.isEmpty {
-        validation.rows.append(BatchValidation.KeyedRow(row: row, key: key))
+        validation.rows.append(keyed)
       } else {
         validation.errors += problems
       }
