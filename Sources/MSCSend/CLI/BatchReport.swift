@@ -7,6 +7,8 @@ struct BatchReport {
   let validation: BatchValidation
   let spooler: BatchSpooler
   let started: Double
+  /// When every row was checked, spooled and queued (delivery starts).
+  var queuedAt: Double?
 
   /// `batch q3: 523/2000 sent (3 deferred)  842/s  ETA 2s`. The ETA is the larger of what the
   /// rate so far and what the channels' message windows allow for the rest (a 30/1m window sends
@@ -48,8 +50,12 @@ struct BatchReport {
     var text = "batch \(request.campaign): " + FlushCommand.describe(tally)
     if spooler.alreadyQueued > 0 { text += "; \(spooler.alreadyQueued) row(s) queued by an earlier run" }
     if !validation.isValid { text += "; \(validation.badRows.count) invalid row(s) left out" }
-    text += String(format: " in %.1f s", elapsed)
-    if tally.sent > 0 { text += String(format: " (%.0f/s)", Double(tally.sent) / max(elapsed, 0.001)) }
+    text += String(format: " in %.2f s", elapsed)
+    if let queuedAt {
+      let sending = max(now - queuedAt, 0.001)
+      text += String(format: " (rows checked, spooled and queued in %.2f s; ", queuedAt - started)
+      text += String(format: "delivery %.2f s, %.0f/s)", sending, Double(tally.sent) / sending)
+    }
     if tally.deferred > 0 { text += "\n  the deferred ones stay queued: `msc-send flush` sends them" }
     return text + "\n"
   }

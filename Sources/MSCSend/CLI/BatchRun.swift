@@ -52,7 +52,7 @@ struct BatchRun {
       context.error(failure.description, hint: "nothing was sent")
       return .ioError
     }
-    let report = BatchReport(request: request, validation: validation, spooler: spooler, started: started)
+    var report = BatchReport(request: request, validation: validation, spooler: spooler, started: started)
     if !validation.isValid && !request.skipInvalid {
       context.error(
         "\(validation.badRows.count) of \(validation.rowCount) rows are invalid; nothing was sent",
@@ -75,6 +75,7 @@ struct BatchRun {
       context.error("\(error)", hint: "nothing was sent")
       return .ioError
     }
+    report.queuedAt = SystemThrottleClock().now()
     return deliver(report: report)
   }
 
@@ -90,13 +91,15 @@ struct BatchRun {
 
   private func validate(_ template: MessageTemplate, spooler: BatchSpooler) throws -> BatchValidation {
     let validator = try BatchValidator(template: template, campaign: request.campaign, keyColumn: request.keyColumn)
+    let maker = spooler.maker
+    let workers = ProcessInfo.processInfo.activeProcessorCount
     let lower = request.file.lowercased()
     if lower.hasSuffix(".jsonl") || lower.hasSuffix(".ndjson") || lower.hasSuffix(".json") {
       var source = try JSONLinesReader(contentsOfFile: request.file)
-      return try validator.validate(&source, accept: spooler.accept)
+      return try validator.validate(&source, workers: workers, prepare: { maker.make($1) }, accept: spooler.accept)
     }
     var source = try CSVReader(contentsOfFile: request.file)
-    return try validator.validate(&source, accept: spooler.accept)
+    return try validator.validate(&source, workers: workers, prepare: { maker.make($1) }, accept: spooler.accept)
   }
 
   /// The clock, zone and host name read once for the whole run (the live environment computes

@@ -44,6 +44,7 @@ enum LedgerSchema {
     // 2: the durable queue. One row per message (its bytes are in a spool segment at
     // `spool_offset`, `size` octets), one per envelope recipient. `sending` rows carry the lease of
     // the process working on them; `idempotency_key` lets a batch re-run skip what it queued before.
+    // Few indexes on purpose: every state change of every message maintains them.
     """
     CREATE TABLE messages (
       id INTEGER PRIMARY KEY,
@@ -72,8 +73,7 @@ enum LedgerSchema {
       uncertain_retries INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX messages_due ON messages (channel, state, next_attempt);
-    CREATE INDEX messages_by_campaign ON messages (campaign, state);
-    CREATE INDEX messages_by_lease ON messages (state, lease_pid);
+    CREATE INDEX messages_by_campaign ON messages (campaign);
     CREATE INDEX messages_by_spool ON messages (spool_path);
     CREATE TABLE message_recipients (
       message_rowid INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,

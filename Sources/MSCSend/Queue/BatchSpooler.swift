@@ -39,8 +39,13 @@ public final class BatchSpooler {
     self.compose = compose
   }
 
+  /// What each row's message becomes before it is spooled, made on the validator's threads.
+  public var maker: MessageMaker { MessageMaker(defaultFrom: defaultFrom, compose: compose, dryRun: writer == nil) }
+
   /// `BatchValidator`'s `accept`: nil when the row is taken (or already queued), else why not.
-  public func accept(_ keyed: BatchValidation.KeyedRow, _ rendered: RenderedMessage) -> BatchRowError? {
+  public func accept(
+    _ keyed: BatchValidation.KeyedRow, _ rendered: RenderedMessage, _ made: MessageMaker.Made
+  ) -> BatchRowError? {
     guard let from = rendered.from ?? defaultFrom else {
       return BatchRowError(
         .noChannel, row: keyed.row.number, line: keyed.row.line, header: "From",
@@ -58,7 +63,7 @@ public final class BatchSpooler {
     }
     perChannel[channel.name, default: 0] += 1
     guard let writer, failure == nil else { return nil }
-    let (bytes, messageID) = self.bytes(rendered, from: from)
+    let (bytes, messageID) = (made.bytes, made.messageID)
     do throws(SpoolError) {
       let location = try writer.append(bytes: bytes)
       var recipients: [String] = []
@@ -74,9 +79,36 @@ public final class BatchSpooler {
     return nil
   }
 
-  /// The message as it goes out: Date, Message-ID (RFC 5322 section 3.6) and From when the
-  /// template left them out, then the rendered header and body.
-  func bytes(_ rendered: RenderedMessage, from: Mailbox) -> (bytes: [UInt8], messageID: String) {
+  private func route(_ sender: String) -> Result<ChannelConfig, RouteError> {
+    if let known = routes[sender] { return known }
+    let result: Result<ChannelConfig, RouteError>
+    do throws(RouteError) {
+      result = .success(
+        try Router.route(from: sender, configuration: configuration, explicitChannel: explicitChannel).channel)
+    } catch {
+      result = .failure(error)
+    }
+    routes[sender] = result
+    return result
+  }
+}
+
+/// Makes a rendered row's message as it goes out: Date, Message-ID (RFC 5322 section 3.6) and
+/// From when the template left them out, then the rendered header and body. Pure, so that the
+/// validator's threads make the messages of a window at once.
+public struct MessageMaker: Sendable {
+  public struct Made: Sendable {
+    public var bytes: [UInt8]
+    public var messageID: String
+  }
+
+  let defaultFrom: Mailbox?
+  let compose: ComposeEnvironment
+  /// A dry run only counts: nothing is made.
+  let dryRun: Bool
+
+  public func make(_ rendered: RenderedMessage) -> Made {
+    guard !dryRun, let from = rendered.from ?? defaultFrom else { return Made(bytes: [], messageID: "") }
     let date = compose.now()
     var header = ""
     if rendered.field("Date") == nil {
@@ -91,19 +123,6 @@ public final class BatchSpooler {
     if rendered.from == nil, let field = try? HeaderEncoding.addressField(name: "From", mailboxes: [from]) {
       header += field
     }
-    return (Array(header.utf8) + rendered.renderedBytes(), messageID)
-  }
-
-  private func route(_ sender: String) -> Result<ChannelConfig, RouteError> {
-    if let known = routes[sender] { return known }
-    let result: Result<ChannelConfig, RouteError>
-    do throws(RouteError) {
-      result = .success(
-        try Router.route(from: sender, configuration: configuration, explicitChannel: explicitChannel).channel)
-    } catch {
-      result = .failure(error)
-    }
-    routes[sender] = result
-    return result
+    return Made(bytes: Array(header.utf8) + rendered.renderedBytes(), messageID: messageID)
   }
 }

@@ -24,6 +24,8 @@ final class FlushWorker {
   let setup: WorkerSetup
   let progress: RunProgress
   private var touchedSegments: Set<String> = []
+  /// For the backoff's jitter: seeded once, so that no message costs a system call for it.
+  private var random = SplitMix64(seed: UInt64.random(in: 0...UInt64.max))
 
   init(setup: WorkerSetup, progress: RunProgress) {
     self.setup = setup
@@ -196,7 +198,7 @@ final class FlushWorker {
   private func completion(_ message: QueuedMessage, _ result: AttemptResult) -> Completion {
     QueueOutcome.completion(
       for: message, result: result, policy: setup.configuration.retryPolicy, now: setup.clock.now(),
-      random: Double.random(in: 0...1))
+      random: Double.random(in: 0...1, using: &random))
   }
 
   /// Waits are shown by the runner (progress, countdown) and renew the leases once a minute.

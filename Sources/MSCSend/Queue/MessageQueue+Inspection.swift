@@ -128,14 +128,22 @@ extension MessageQueue {
 
   // MARK: Rows
 
-  /// Decodes `columns` rows and reads each message's recipients.
+  /// Decodes `columns` rows and reads each message's recipients: in one range query when the ids
+  /// lie close together (a claim of a hundred messages of a batch), else message by message.
   static func messages(_ rows: [[SQLiteValue]], database: SQLiteDatabase) throws(LedgerError) -> [QueuedMessage] {
-    var messages: [QueuedMessage] = []
-    messages.reserveCapacity(rows.count)
-    for row in rows {
-      guard var message = message(row) else { continue }
-      message.recipients = try recipients(of: message.id, database: database)
-      messages.append(message)
+    var messages = rows.compactMap(message)
+    guard let low = messages.map(\.id).min(), let high = messages.map(\.id).max() else { return messages }
+    if messages.count > 1 && high - low < Int64(4 * messages.count + 16) {
+      var byMessage: [Int64: [QueuedRecipient]] = [:]
+      for (id, recipient) in try recipients(from: low, to: high, database: database) {
+        byMessage[id, default: []].append(recipient)
+      }
+      for index in messages.indices { messages[index].recipients = byMessage[messages[index].id] ?? [] }
+      return messages
+    }
+    for index in messages.indices {
+      messages[index].recipients = try recipients(from: messages[index].id, to: messages[index].id, database: database)
+        .map(\.1)
     }
     return messages
   }
@@ -159,19 +167,25 @@ extension MessageQueue {
       template: row[20].text, idempotencyKey: row[21].text, uncertainRetries: Int(retries), recipients: [])
   }
 
-  private static func recipients(of id: Int64, database: SQLiteDatabase) throws(LedgerError) -> [QueuedRecipient] {
+  /// The recipients of the messages with ids from `low` to `high`, by message and position.
+  private static func recipients(from low: Int64, to high: Int64, database: SQLiteDatabase) throws(LedgerError)
+    -> [(Int64, QueuedRecipient)]
+  {
     try database.query(
       """
-      SELECT recipient, position, state, class, reply, updated FROM message_recipients
-      WHERE message_rowid = ? ORDER BY position
-      """, [.integer(id)]
+      SELECT message_rowid, recipient, position, state, class, reply, updated FROM message_recipients
+      WHERE message_rowid BETWEEN ? AND ? ORDER BY message_rowid, position
+      """, [.integer(low), .integer(high)]
     ).compactMap { row in
-      guard let address = row[0].text, let position = row[1].integer,
-        let state = row[2].text.flatMap(RecipientState.init)
+      guard let id = row[0].integer, let address = row[1].text, let position = row[2].integer,
+        let state = row[3].text.flatMap(RecipientState.init)
       else { return nil }
-      return QueuedRecipient(
-        address: address, position: Int(position), state: state, outcome: row[3].text.flatMap(OutcomeClass.init),
-        reply: row[4].text, updated: row[5].real)
+      return (
+        id,
+        QueuedRecipient(
+          address: address, position: Int(position), state: state, outcome: row[4].text.flatMap(OutcomeClass.init),
+          reply: row[5].text, updated: row[6].real)
+      )
     }
   }
 }

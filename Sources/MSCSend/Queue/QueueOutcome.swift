@@ -151,3 +151,19 @@ extension Optional where Wrapped == String {
   /// The text, or nothing.
   var orEmpty: String { self ?? "" }
 }
+
+/// SplitMix64 (Steele, Lea, Flood 2014): a small, fast generator for jitter, where the system's
+/// cryptographic one (a system call per number) buys nothing.
+struct SplitMix64: RandomNumberGenerator {
+  private var state: UInt64
+
+  init(seed: UInt64) { state = seed }
+
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var value = state
+    value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
+    return value ^ (value >> 31)
+  }
+}

@@ -16,6 +16,7 @@ public final class GroupedThrottle: ThrottleSlots {
   let clock: ThrottleClock
   private var buffered: [Settlement] = []
   private var cooldowns: [String: (record: CooldownRecord?, readAt: Double)] = [:]
+  private var nextGrant: Int64 = 0
 
   public static let cooldownRefresh = 0.25
 
@@ -43,9 +44,10 @@ public final class GroupedThrottle: ThrottleSlots {
     }
     let now = clock.now()
     if let cooldown = try cooldown(channel: channel, now: now), cooldown.until > now { return .cooldown(cooldown) }
+    // No row is written for it, so its id only needs to differ from this run's others.
+    nextGrant += 1
     return .granted(
-      ThrottleGate.Grant(
-        id: Int64.random(in: 1...Int64.max), channel: channel, grantedAt: now, recipients: recipients, counted: false))
+      ThrottleGate.Grant(id: nextGrant, channel: channel, grantedAt: now, recipients: recipients, counted: false))
   }
 
   public func settle(
@@ -78,7 +80,8 @@ public final class GroupedThrottle: ThrottleSlots {
   public func write(in transaction: ThrottleLedger.Transaction) throws(LedgerError) {
     let pending = buffered
     buffered = []
-    for settlement in pending { try write(settlement, in: transaction) }
+    try gate.settleUncounted(
+      pending.map { ($0.grant, $0.attempts, $0.messageID, $0.answeredAt ?? clock.now()) }, in: transaction)
     let now = clock.now()
     for channel in cooldowns.keys { cooldowns[channel] = (try transaction.cooldown(channel: channel), now) }
   }

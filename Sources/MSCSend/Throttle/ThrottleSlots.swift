@@ -52,6 +52,35 @@ extension ThrottleGate {
     }
   }
 
+  /// Settles many grants without rows whose attempts paused nothing (`GroupedThrottle`'s buffer),
+  /// with what `settle` would do for each, but each channel's cooldown read once: the outcomes are
+  /// recorded, and a throttle pause is lifted when one of them succeeded after it was set.
+  func settleUncounted(
+    _ settlements: [(grant: Grant, attempts: [Attempt], messageID: String?, answeredAt: Double)],
+    in transaction: ThrottleLedger.Transaction
+  ) throws(LedgerError) {
+    var latestSuccess: [String: Double] = [:]
+    for settlement in settlements {
+      let channel = settlement.grant.channel
+      for attempt in settlement.attempts {
+        try transaction.record(
+          OutcomeRecord(
+            messageID: settlement.messageID, channel: channel, recipient: attempt.recipient,
+            outcome: attempt.outcome, reply: attempt.reply, at: settlement.answeredAt))
+      }
+      if settlement.attempts.contains(where: { $0.outcome == .accepted || $0.outcome == .uncertain }) {
+        latestSuccess[channel] = max(latestSuccess[channel] ?? 0, settlement.grant.grantedAt)
+      }
+    }
+    for (channel, grantedAt) in latestSuccess {
+      if let existing = try transaction.cooldown(channel: channel), existing.reason == .throttle,
+        existing.setAt < grantedAt
+      {
+        try transaction.clearCooldown(channel: channel)
+      }
+    }
+  }
+
   /// Gives a session's connection slot back.
   public func releaseConnection(_ grant: Grant) throws(LedgerError) {
     guard grant.counted else { return }
