@@ -48,6 +48,8 @@ public struct BatchRowError: Error, Sendable, Equatable, CustomStringConvertible
     case noRecipients
     /// Another row has the same idempotency key, so a re-run could not tell the two apart.
     case duplicateKey
+    /// No configured channel carries mail from this row's sender.
+    case noChannel
   }
 
   public let kind: Kind

@@ -1,3 +1,6 @@
+import Dispatch
+import Foundation
+
 /// Checks every row of a batch against its template before anything is sent, and reports every
 /// problem of every row, never just the first, so one run of `batch --dry-run` shows all that must
 /// be fixed. The command then stops, or with `--skip-invalid` sends the valid rows only.
@@ -26,36 +29,99 @@ public struct BatchValidator: Sendable {
   /// Reads `source` to its end and checks each row. Throws only what stops reading (see
   /// `BatchRowSource`) or a template variable missing from the CSV header row, which would
   /// otherwise be reported once for every row.
-  public func validate(_ source: inout some BatchRowSource) throws(BatchInputError) -> BatchValidation {
+  ///
+  /// `accept` sees each good row with its rendered message as it goes (the caller spools it in
+  /// the same pass instead of rendering every row twice) and may still refuse it with a problem
+  /// of its own (no channel for its sender).
+  public func validate(
+    _ source: inout some BatchRowSource,
+    accept: ((BatchValidation.KeyedRow, RenderedMessage) -> BatchRowError?)? = nil
+  ) throws(BatchInputError) -> BatchValidation {
+    try validate(&source, workers: 1, prepare: { _, _ in () }) { keyed, message, _ in accept?(keyed, message) }
+  }
+
+  /// The same, with the rows rendered by `workers` threads at once, a window of rows at a time:
+  /// rendering is most of a batch's work before its first message goes out. `prepare` runs on
+  /// those threads too, for each good row (the caller's per-row work that needs no order: the
+  /// message's bytes); `accept` runs in row order on the calling thread, as does everything that
+  /// compares rows (duplicate keys), so the result is the same whatever `workers` is.
+  public func validate<Prepared: Sendable>(
+    _ source: inout some BatchRowSource, workers: Int,
+    prepare: @escaping @Sendable (BatchRow, RenderedMessage) -> Prepared,
+    accept: (BatchValidation.KeyedRow, RenderedMessage, Prepared) -> BatchRowError?
+  ) throws(BatchInputError) -> BatchValidation {
     if let columns = source.columns { try checkColumns(columns) }
     var validation = BatchValidation()
     var firstRowByKey: [String: Int] = [:]
-    while let record = try source.next() {
-      validation.rowCount += 1
-      let row: BatchRow
-      switch record {
-      case .failure(let error):
-        validation.errors.append(error)
-        continue
-      case .success(let read):
-        row = read
+    var window: [Result<BatchRow, BatchRowError>] = []
+    let windowSize = workers > 1 ? 512 : 1
+    func drain() {
+      let staged = stage(window, workers: workers, prepare: prepare)
+      for (record, rendered) in zip(window, staged) {
+        validation.rowCount += 1
+        guard case .success(let row) = record, let rendered else {
+          if case .failure(let error) = record { validation.errors.append(error) }
+          continue
+        }
+        var problems = rendered.problems
+        if let first = firstRowByKey[rendered.key] {
+          problems.append(duplicateKeyProblem(row, firstRow: first))
+        } else {
+          firstRowByKey[rendered.key] = row.number
+        }
+        let keyed = BatchValidation.KeyedRow(row: row, key: rendered.key)
+        if problems.isEmpty, let message = rendered.message, let prepared = rendered.prepared,
+          let refusal = accept(keyed, message, prepared)
+        {
+          problems.append(refusal)
+        }
+        if problems.isEmpty {
+          validation.rows.append(keyed)
+        } else {
+          validation.errors += problems
+        }
       }
-      var problems = template.problems(for: row)
-      let key = IdempotencyKey.make(campaign: campaign, row: row, keyColumn: keyColumn)
-      if let first = firstRowByKey[key] {
-        problems.append(duplicateKeyProblem(row, firstRow: first))
-      } else {
-        firstRowByKey[key] = row.number
-      }
-      if problems.isEmpty {
-        validation.rows.append(BatchValidation.KeyedRow(row: row, key: key))
-      } else {
-        validation.errors += problems
-      }
+      window.removeAll(keepingCapacity: true)
     }
+    while let record = try source.next() {
+      window.append(record)
+      if window.count >= windowSize { drain() }
+    }
+    drain()
     return validation
   }
 
+  /// One row rendered: its problems, message, key and the caller's prepared part.
+  private struct Staged<Prepared: Sendable>: Sendable {
+    var problems: [BatchRowError]
+    var message: RenderedMessage?
+    var key: String
+    var prepared: Prepared?
+  }
+
+  /// Renders the window's rows, split among `workers` threads.
+  private func stage<Prepared: Sendable>(
+    _ window: [Result<BatchRow, BatchRowError>], workers: Int,
+    prepare: @escaping @Sendable (BatchRow, RenderedMessage) -> Prepared
+  ) -> [Staged<Prepared>?] {
+    let render: @Sendable (Result<BatchRow, BatchRowError>) -> Staged<Prepared>? = { record in
+      guard case .success(let row) = record else { return nil }
+      var problems: [BatchRowError] = []
+      let message = template.render(row, problems: &problems)
+      let key = IdempotencyKey.make(campaign: campaign, row: row, keyColumn: keyColumn)
+      let prepared = problems.isEmpty ? message.map { prepare(row, $0) } : nil
+      return Staged(problems: problems, message: message, key: key, prepared: prepared)
+    }
+    guard workers > 1, window.count > 1 else { return window.map(render) }
+    let parts = min(workers, window.count)
+    let results = StagedParts<Staged<Prepared>?>(count: parts)
+    let rows = window
+    DispatchQueue.concurrentPerform(iterations: parts) { part in
+      let range = (rows.count * part / parts)..<(rows.count * (part + 1) / parts)
+      results.set(part, rows[range].map(render))
+    }
+    return results.joined()
+  }
   /// Every variable the template uses must be a column (RFC 4180 header row).
   public func checkColumns(_ columns: [String]) throws(BatchInputError) {
     let missing = template.variables.filter { !columns.contains($0) }
@@ -107,4 +173,16 @@ public struct BatchValidation: Sendable, Equatable {
 
   /// The numbers of the bad rows, each once, ascending.
   public var badRows: [Int] { Array(Set(errors.map(\.row))).sorted() }
+}
+
+/// The parts of a window rendered on several threads, each stored under a lock.
+private final class StagedParts<Element: Sendable>: @unchecked Sendable {
+  private let lock = NSLock()
+  private var parts: [[Element]]
+
+  init(count: Int) { parts = Array(repeating: [], count: count) }
+
+  func set(_ index: Int, _ part: [Element]) { lock.withLock { parts[index] = part } }
+
+  func joined() -> [Element] { lock.withLock { parts.flatMap { $0 } } }
 }

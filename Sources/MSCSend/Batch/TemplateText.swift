@@ -202,7 +202,7 @@ struct TemplateText: Sendable, Equatable {
         out += text
       case .variable(let name):
         let value = values[name] ?? ""
-        let quoted = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        let quoted = Self.escapedForQuotes(value)
         if inQuotes {
           out += quoted
         } else if isDisplayName(at: index), !value.allSatisfy({ $0 == " " || $0 == "\t" }) {
@@ -211,6 +211,18 @@ struct TemplateText: Sendable, Equatable {
           out += value
         }
       }
+    }
+    return out
+  }
+
+  /// `value` with `\` and `"` escaped for a quoted string (RFC 5322 section 3.2.4); most values
+  /// have neither, and are returned as they are without a search through Foundation.
+  static func escapedForQuotes(_ value: String) -> String {
+    guard value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") }) else { return value }
+    var out = ""
+    for scalar in value.unicodeScalars {
+      if scalar == "\\" || scalar == "\"" { out.unicodeScalars.append("\\") }
+      out.unicodeScalars.append(scalar)
     }
     return out
   }

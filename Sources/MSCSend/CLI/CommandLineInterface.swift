@@ -6,6 +6,9 @@ public enum CommandLineInterface {
 
   static let commands: [(name: String, summary: String)] = [
     ("send", "compose a message and deliver it through the right channel"),
+    ("batch", "send one message per row of a CSV or JSON Lines file, from a template"),
+    ("flush", "deliver everything due in the queue (for cron)"),
+    ("queue", "list, show, retry or drop queued messages"),
     ("route", "show which channel carries mail from a sender, and why"),
     ("channels", "list the configured channels"),
     ("quota", "show each channel's limits as used now, the next free slot, cooldowns"),
@@ -71,6 +74,12 @@ public enum CommandLineInterface {
       return QuotaCommand.run(Array(rest.dropFirst()), context: context)
     case "check":
       return CheckCommand.run(Array(rest.dropFirst()), context: context)
+    case "flush":
+      return FlushCommand.run(Array(rest.dropFirst()), context: context)
+    case "queue":
+      return QueueCommand.run(Array(rest.dropFirst()), context: context)
+    case "batch":
+      return BatchCommand.run(Array(rest.dropFirst()), context: context)
     default:
       let suggestion = Suggestion.nearest(to: command, in: commands.map(\.name)).map { "did you mean `msc-send \($0)`?" }
       context.error("unknown command \"\(command)\"", hint: suggestion ?? "run `msc-send --help` for the commands")

@@ -36,7 +36,8 @@ enum SendCommand {
     .value("--ehlo", valueName: "NAME", help: "name to greet with (default: this host's FQDN)"),
     .value("--timeout", valueName: "SECONDS", help: "bound every network step (default: RFC 5321 values)"),
     .value("--max-wait", valueName: "DURATION", help: "wait this long for a throttle slot (90, 45s, 2m; default 2m)"),
-    .flag("--no-wait", help: "exit 75 at once when the channel has no free slot"),
+    .flag("--no-wait", help: "queue at once (exit 75) when the channel has no free slot"),
+    .flag("--queue", help: "only queue the message; `msc-send flush` sends it (exit 0)"),
     .flag("--json", help: "print the result as JSON on stdout"),
     .flag("-v", "--verbose", help: "print the SMTP transcript on stderr (credentials redacted)"),
     .flag("-q", "--quiet", help: "print nothing on success"),
@@ -64,12 +65,16 @@ enum SendCommand {
 
     A configured channel's limits (see `msc-send quota`) are shared by every msc-send process of
     the user through the ledger: when no slot is free, send waits up to --max-wait (a countdown
-    on a terminal, nothing in cron), else exits 75 saying when the next slot frees.
+    on a terminal, nothing in cron). For a configured channel the message is first written to the
+    queue (on disk), then tried at once; whatever cannot go now (no slot, out of quota, a
+    temporary failure) stays queued, exit 75, and `msc-send flush` (from cron) sends it later.
+    An ad-hoc --server is never queued.
 
-    Exit codes: 0 sent; 64 usage; 65 bad address, header or text, refused recipients/message; 69
-    service unavailable or channel out of quota; 74 a file or the ledger could not be read or
-    written; 75 temporary failure or no free slot, try later; 76 protocol violation; 77
-    authentication or certificate refused; 78 configuration (e.g. a failing --password-command).
+    Exit codes: 0 sent (or queued with --queue); 64 usage; 65 bad address, header or text, refused
+    recipients/message; 69 service unavailable; 74 a file, the spool or the ledger could not be
+    read or written; 75 not delivered yet: queued for `msc-send flush` (or, with --server, try
+    later); 76 protocol violation; 77 authentication or certificate refused; 78 configuration
+    (e.g. a failing --password-command).
 
     Sendmail mode: `msc-send -t [-f SENDER] [-F NAME] [-i] [RECIPIENT ...] < message` (or the
     binary invoked as `sendmail`) sends a ready-made message; see `msc-send -t --help`.

@@ -2,79 +2,50 @@ import Foundation
 
 /// `send`'s way through the throttle: a configured channel is reserved in the ledger, waited for
 /// (with a countdown on a terminal, silently in cron) and paused by quota or throttle replies; an
-/// ad-hoc `--server` is no channel, so it has no limits to share and goes straight out.
+/// ad-hoc `--server` is no channel, so it has no limits to share, is not queued (there would be no
+/// channel to flush it through) and goes straight out.
 extension SendExecution {
   enum Delivered {
-    case result(ChannelDelivery.Result, fallback: String?)
+    case result(ChannelDelivery.Result, fallback: String?, queued: QueueNote?)
     case exit(ExitCode)
   }
 
   func deliver(
-    _ message: any MessageContent, envelope: Envelope, messageID: String, decision: RouteDecision,
+    _ message: MeasuredContent, envelope: Envelope, messageID: String, decision: RouteDecision,
     configuration: Configuration?, context delivery: ChannelDelivery.Context
   ) -> Delivered {
     let channel = decision.channel
     guard options.adHocEndpoint == nil else {
       do throws(ChannelError) {
         return .result(
-          try ChannelDelivery.deliver(message, envelope: envelope, via: channel, context: delivery), fallback: nil)
+          try ChannelDelivery.deliver(message, envelope: envelope, via: channel, context: delivery), fallback: nil,
+          queued: nil)
       } catch {
         return .exit(fail(error, channel: channel))
       }
     }
-    let configuration = configuration ?? ConfigLoader.embeddedDefault(environment: context.environment)
-    let gate: ThrottleGate
-    do throws(LedgerError) {
-      gate = ThrottleGate(ledger: try ThrottleLedger(path: configuration.ledgerPath(environment: context.environment)))
-    } catch {
-      return .exit(ledgerFailure(error))
-    }
-    let throttled = ThrottledDelivery(
-      gate: gate, options: ThrottledDelivery.Options(maxWait: options.maxWait),
-      transport: { (channel, envelope) throws(ChannelError) in
-        try ChannelDelivery.deliver(message, envelope: envelope, via: channel, context: delivery)
-      },
-      fallback: { primary in fallbackChannel(of: primary, configuration: configuration, sender: envelope.sender) },
-      events: throttleEventPrinter())
-    do throws(ThrottledDelivery.Failure) {
-      let outcome = try throttled.deliver(envelope, messageID: messageID, via: channel)
-      let result = ChannelDelivery.Result(
-        report: outcome.report, destination: outcome.destination ?? channel.name, tls: outcome.tls)
-      if let deferral = outcome.deferral, !options.quiet { context.warning(describe(deferral)) }
-      return .result(result, fallback: outcome.fallbackChannel)
-    } catch {
-      switch error {
-      case .channel(let channelError, let failed): return .exit(fail(channelError, channel: failed))
-      case .ledger(let ledgerError): return .exit(ledgerFailure(ledgerError))
-      case .deferred(let deferral):
-        context.error(describe(deferral), hint: hint(for: deferral, channel: channel))
-        if options.json {
-          printThrottleJSON([
-            "error": describe(deferral), "class": deferral.outcome.rawValue, "channel": deferral.channel,
-            "retry_at": ThrottleTime.iso8601(deferral.until), "reason": deferral.reason,
-          ])
-        }
-        return .exit(deferral.outcome.exitCode)
-      }
-    }
+    return deliverQueued(
+      message, envelope: envelope, messageID: messageID, decision: decision,
+      configuration: configuration ?? ConfigLoader.embeddedDefault(environment: context.environment),
+      context: delivery)
   }
 
   /// The channel named by `fallback`, if it may carry this sender (address-scoped credentials
   /// never send as another address, even to rescue a message).
-  private func fallbackChannel(of primary: ChannelConfig, configuration: Configuration, sender: String)
+  func fallbackChannel(of primary: ChannelConfig, configuration: Configuration, sender: String)
     -> ChannelConfig?
   {
-    guard let name = primary.fallback, let other = configuration.channel(named: name) else { return nil }
-    do throws(RouteError) {
-      try Router.checkUsable(other, for: sender.lowercased())
-    } catch {
-      context.warning("the fallback channel \(name) of \(primary.name) cannot take this message: \(error.description)")
+    switch Router.fallback(of: primary, in: configuration, sender: sender) {
+    case .success(let other): return other
+    case .failure(let error):
+      context.warning(
+        "the fallback channel \(primary.fallback ?? "") of \(primary.name) cannot take this message: \(error.description)")
       return nil
+    case nil: return nil
     }
-    return other
   }
 
-  private func ledgerFailure(_ error: LedgerError) -> ExitCode {
+  func ledgerFailure(_ error: LedgerError) -> ExitCode {
     context.error(
       error.description,
       hint: "nothing was sent; check that folder's permissions and free space, or set [defaults] ledger")
@@ -97,20 +68,18 @@ extension SendExecution {
     return "channel \(deferral.channel): no free slot\(within) (\(deferral.reason)); the next frees at \(when)"
   }
 
-  private func hint(for deferral: ThrottledDelivery.Deferral, channel: ChannelConfig) -> String {
-    if deferral.outcome == .quotaExhausted {
-      return channel.fallback == nil
-        ? "nothing was sent; `fallback = \"OTHER\"` in [channels.\(channel.name)] hands such mail to another channel"
-        : "nothing was sent; see `msc-send quota \(channel.name)`"
+  func hint(for deferral: ThrottledDelivery.Deferral, channel: ChannelConfig, queued id: Int64) -> String {
+    let queued = "queued as message \(id): `msc-send flush` sends it when the channel is free again (run it from cron)"
+    if deferral.outcome == .quotaExhausted && channel.fallback == nil {
+      return queued + "; `fallback = \"OTHER\"` in [channels.\(channel.name)] hands such mail to another channel"
     }
-    return
-      "nothing was sent; run it again then, or allow a longer --max-wait (see `msc-send quota \(deferral.channel)`)"
+    return queued + "; see `msc-send quota \(deferral.channel)`"
   }
 
   /// Countdown on a terminal (`\r` updates on one line), one line per wait with `-v`, nothing in
   /// cron. Cooldowns are news only to someone watching; a hand-over to another channel is always
   /// said, since the mail leaves by a route the user did not pick.
-  private func throttleEventPrinter() -> (ThrottledDelivery.Event) -> Void {
+  func throttleEventPrinter() -> (ThrottledDelivery.Event) -> Void {
     let console = context.console
     let countdown = console.stderrIsTerminal && !options.quiet
     let verbose = options.verbose
@@ -134,7 +103,7 @@ extension SendExecution {
     }
   }
 
-  private func printThrottleJSON(_ object: [String: Any]) {
+  func printThrottleJSON(_ object: [String: Any]) {
     guard
       let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
     else { return }

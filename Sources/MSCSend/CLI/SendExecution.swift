@@ -11,6 +11,8 @@ struct DeliveryOptions {
   var quiet: Bool
   /// Seconds to wait for a throttle slot (`--max-wait`; `--no-wait` is 0).
   var maxWait: Double = ThrottledDelivery.Options.defaultMaxWait
+  /// `--queue`: only queue the message; `msc-send flush` sends it.
+  var queueOnly = false
 }
 
 /// A message ready for delivery: what `send` composed or sendmail mode prepared.
@@ -101,14 +103,14 @@ struct SendExecution {
       measured, envelope: submission.envelope, messageID: submission.messageID, decision: decision,
       configuration: configuration, context: delivery)
     {
-    case .result(let result, let fallback):
+    case .result(let result, let fallback, let queued):
       if options.json && measured.measurement.sha256 == nil {
         // Nothing went out (every recipient refused before DATA): report the message as composed.
         try? measured.writeChunks { _ in }
       }
       return finish(
         result, submission: submission, measurement: measured.measurement, decision: decision,
-        configuration: configuration, fallback: fallback)
+        configuration: configuration, fallback: fallback, queued: queued)
     case .exit(let code):
       return code
     }
@@ -126,27 +128,36 @@ struct SendExecution {
   }
 
   /// Reports a channel that could not take the message at all.
-  func fail(_ error: ChannelError, channel: ChannelConfig) -> ExitCode {
+  /// `queued`: the message stays in the queue as this id (a configured channel's).
+  func fail(_ error: ChannelError, channel: ChannelConfig, queued: Int64? = nil) -> ExitCode {
     let outcome = error.outcome
     var hint: String?
     if case .session(let sessionError) = error {
       hint = SendHints.hint(for: sessionError, outcome: outcome, channel: channel)
     }
     context.error(error.description, hint: hint)
-    if options.json { printJSON(["error": error.description, "class": outcome.rawValue, "channel": channel.name]) }
+    if let queued, !QueueOutcome.permanent.contains(outcome) {
+      context.console.err("msc-send: queued as message \(queued): `msc-send flush` retries it\n")
+    }
+    if options.json {
+      var object: [String: Any] = ["error": error.description, "class": outcome.rawValue, "channel": channel.name]
+      if let queued { object["queue"] = ["id": queued] }
+      printJSON(object)
+    }
     return outcome.exitCode
   }
 
   private func finish(
     _ result: ChannelDelivery.Result, submission: Submission, measurement: MeasuredContent.Measurement,
     decision: RouteDecision, configuration: Configuration?,
-    fallback: String?
+    fallback: String?, queued: QueueNote?
   ) -> ExitCode {
     let report = result.report
     for recipient in report.recipients where !recipient.accepted {
       let reply = recipient.reply.map { ": \($0)" } ?? ""
       context.error("\(recipient.address): \(SendHints.describe(recipient.outcome))\(reply)")
     }
+    if let line = queued.flatMap(queueLine), !options.quiet { context.console.err("msc-send: \(line)\n") }
     let channel = decision.channel
     if options.json {
       var object: [String: Any] = [
@@ -164,6 +175,7 @@ struct SendExecution {
       ]
       object[channel.kind == .file ? "file" : "server"] = result.destination
       if let fallback { object["fallback"] = fallback }
+      if let queued { object["queue"] = queueJSON(queued) }
       if let tls = result.tls {
         object["tls"] = ["protocol": tls.protocolVersion, "cipher": tls.cipher, "verified": tls.verified]
       }
@@ -185,7 +197,7 @@ struct SendExecution {
         "msc-send: sent \(submission.messageID) to \(report.acceptedCount) of \(report.recipients.count) "
           + "recipient(s) via \(channel.name) (\(result.destination))\n")
     }
-    return report.exitCode
+    return queued.map { QueueOutcome.exitCode($0.completion) } ?? report.exitCode
   }
 
   private func printJSON(_ object: [String: Any]) {

@@ -46,6 +46,7 @@ struct SendRequest {
       adHocEndpoint: nil, channel: arguments.value("--channel"), configFile: arguments.value("--config"),
       json: arguments.has("--json"), verbose: arguments.has("--verbose"), quiet: arguments.has("--quiet"))
     delivery.maxWait = try Self.maxWait(arguments)
+    delivery.queueOnly = arguments.has("--queue")
 
     let serverOnly = ["--tls", "--user", "--password-env", "--password-command", "--token-env", "--token-command",
       "--auth", "--ca-file", "--fingerprint", "--no-verify", "--ehlo", "--timeout"].filter { arguments.has($0) }
@@ -58,6 +59,11 @@ struct SendRequest {
     }
     if let channel = delivery.channel {
       throw UsageError("--server and --channel exclude each other (\(channel) has its own server)")
+    }
+    if delivery.queueOnly {
+      throw UsageError(
+        "--queue needs a configured channel: an ad-hoc --server is sent at once, never queued",
+        hint: "add the server as a channel in the config file to queue mail for it")
     }
     delivery.adHocEndpoint = try Self.adHocEndpoint(serverText, arguments)
   }

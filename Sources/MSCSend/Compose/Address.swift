@@ -103,7 +103,7 @@ public struct Mailbox: Sendable, Equatable, CustomStringConvertible {
     let isAtoms = words.allSatisfy { word in
       !word.isEmpty && word.unicodeScalars.allSatisfy { AddressParser.isAtext($0) || $0.value >= 0x80 }
     }
-    if isAtoms && !name.contains("=?") { return .atoms(words) }
+    if isAtoms && !name.looksLikeEncodedWord { return .atoms(words) }
     var quoted = "\""
     for character in name {
       if character == "\"" || character == "\\" { quoted.append("\\") }

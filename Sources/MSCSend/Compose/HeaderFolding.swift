@@ -134,7 +134,7 @@ enum HeaderFolder {
     for (index, pair) in pairs.enumerated() {
       let separator = index == 0 ? " " + pair.separator : pair.separator
       let needsEncoding =
-        !pair.word.utf8.allSatisfy { $0 < 0x80 } || pair.word.contains("=?")
+        !pair.word.utf8.allSatisfy { $0 < 0x80 } || pair.word.looksLikeEncodedWord
         || nameLength + 1 + separator.utf8.count + pair.word.utf8.count > maximumLineLength
       if needsEncoding, let last = tokens.last, last.isEncoded {
         tokens[tokens.count - 1].text += separator + pair.word
@@ -186,5 +186,19 @@ extension HeaderEncoding {
       tokens += mailbox.headerTokens(suffix: index < mailboxes.count - 1 ? "," : "")
     }
     return try HeaderFolder.fold(name: name, tokens: tokens)
+  }
+}
+
+extension String {
+  /// Whether the text contains `=?`, the start of an RFC 2047 encoded word, which must then be
+  /// encoded or quoted so that no reader decodes it. Byte by byte: it runs for every word of every
+  /// header of every message of a batch.
+  var looksLikeEncodedWord: Bool {
+    var previous: UInt8 = 0
+    for byte in utf8 {
+      if previous == UInt8(ascii: "=") && byte == UInt8(ascii: "?") { return true }
+      previous = byte
+    }
+    return false
   }
 }

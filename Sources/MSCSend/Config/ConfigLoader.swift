@@ -6,7 +6,7 @@ import Glibc
 /// touches the network or reads a secret; secrets stay `SecretSource`s until a channel is used.
 public enum ConfigLoader {
   static let topLevelKeys = ["defaults", "channels"]
-  static let defaultsKeys = ["from", "channel", "ledger", "log", "max_age"]
+  static let defaultsKeys = ["from", "channel", "ledger", "log", "max_age", "uncertain_retries"]
   /// Config files are a few kilobytes; anything far larger is the wrong file.
   static let maximumFileSize = 1 << 20
 
@@ -168,7 +168,44 @@ public enum ConfigLoader {
       }
       defaults.ledger = path
     }
+    try readQueueDefaults(table, into: &defaults, environment: environment)
     return defaults
+  }
+
+  /// The queue's keys: `log` (a file path, `syslog` or `off`), `max_age` (a duration) and
+  /// `uncertain_retries` (how often a message whose delivery is uncertain is tried again).
+  private static func readQueueDefaults(
+    _ table: ConfigTable, into defaults: inout Configuration.Defaults, environment: [String: String]
+  ) throws(ConfigError) {
+    if let log = try table.string("log") {
+      switch log.value {
+      case "off": defaults.log = .off
+      case "syslog": defaults.log = .syslog
+      default:
+        let path = expandTilde(log.value, environment: environment)
+        guard path.hasPrefix("/") else {
+          throw table.error(
+            at: log.position, "\(table.keyPath("log")): \"\(log.value)\" is neither a path nor syslog or off",
+            hint: "write an absolute path or one starting with ~/ (cron runs in other folders), \"syslog\" or \"off\"")
+        }
+        defaults.log = .file(path)
+      }
+    }
+    if let maxAge = try table.string("max_age") {
+      guard let seconds = DurationText.parse(maxAge.value), seconds > 0 else {
+        throw table.error(
+          at: maxAge.position, "\(table.keyPath("max_age")): \"\(maxAge.value)\" is not a positive duration",
+          hint: "durations are a whole number and a unit: 12h, 5d")
+      }
+      defaults.maxAge = seconds
+    }
+    if let retries = try table.integer("uncertain_retries") {
+      guard (0...10).contains(retries.value) else {
+        throw table.error(
+          at: retries.position, "\(table.keyPath("uncertain_retries")): expected 0 to 10, found \(retries.value)")
+      }
+      defaults.uncertainRetries = Int(retries.value)
+    }
   }
 
   /// `fallback` must name another channel that is switched on.

@@ -21,6 +21,16 @@ public struct Configuration: Sendable {
 
   public func channel(named name: String) -> ChannelConfig? { channels.first { $0.name == name } }
 
+  /// Where the queue keeps message bytes: `spool/` next to the ledger.
+  public func spool(environment: [String: String]) -> Spool {
+    Spool(directory: Spool.directory(forLedger: ledgerPath(environment: environment)))
+  }
+
+  /// The retry policy from `[defaults] max_age` and `uncertain_retries`.
+  public var retryPolicy: RetryPolicy {
+    RetryPolicy(maxAge: defaults.maxAge ?? 5 * 86_400, uncertainRetries: defaults.uncertainRetries ?? 1)
+  }
+
   /// The throttle ledger's file: `[defaults] ledger`, else the XDG state location.
   public func ledgerPath(environment: [String: String]) -> String {
     defaults.ledger ?? ConfigLoader.defaultLedgerPath(environment: environment)
@@ -33,6 +43,12 @@ public struct Configuration: Sendable {
     public var channel: String?
     /// `[defaults] ledger`, tilde expanded; nil means `$XDG_STATE_HOME/msc-send/ledger.sqlite3`.
     public var ledger: String?
+    /// `[defaults] log`: where the delivery log goes; nil means off.
+    public var log: DeliveryLogTarget?
+    /// `[defaults] max_age`: seconds a queued message may wait before it fails (default 5 days).
+    public var maxAge: Double?
+    /// `[defaults] uncertain_retries`: retries after an uncertain outcome (default 1).
+    public var uncertainRetries: Int?
     /// Documented keys that later parts interpret (`ledger`, `log`, `max_age`): accepted and
     /// type-checked now, kept with their positions so that their own errors can still name line:col.
     public var deferred: [String: TOMLNode]

@@ -1,6 +1,6 @@
 /// The ledger's schema as a list of migrations: entry `i` takes a database from
 /// `PRAGMA user_version` `i` to `i + 1`. Only ever append; a released migration never changes,
-/// because ledgers written by it exist. The queue issue adds its tables as migration 2.
+/// because ledgers written by it exist. Migration 2 is the queue's.
 enum LedgerSchema {
   static let migrations: [String] = [
     // 1: throttle reservations (and the queue of processes waiting for one), channel cooldowns,
@@ -40,7 +40,52 @@ enum LedgerSchema {
     );
     CREATE INDEX outcomes_by_message ON outcomes (message_id);
     CREATE INDEX outcomes_by_channel ON outcomes (channel, at);
+    """,
+    // 2: the durable queue. One row per message (its bytes are in a spool segment at
+    // `spool_offset`, `size` octets), one per envelope recipient. `sending` rows carry the lease of
+    // the process working on them; `idempotency_key` lets a batch re-run skip what it queued before.
+    // Few indexes on purpose: every state change of every message maintains them.
     """
+    CREATE TABLE messages (
+      id INTEGER PRIMARY KEY,
+      message_id TEXT NOT NULL,
+      channel TEXT NOT NULL,
+      sender TEXT NOT NULL,
+      spool_path TEXT,
+      spool_offset INTEGER NOT NULL DEFAULT 0 CHECK (spool_offset >= 0),
+      size INTEGER NOT NULL CHECK (size >= 0),
+      eight_bit INTEGER NOT NULL DEFAULT 0,
+      smtputf8 INTEGER NOT NULL DEFAULT 0,
+      state TEXT NOT NULL
+        CHECK (state IN ('queued', 'sending', 'sent', 'deferred', 'failed', 'uncertain', 'dropped')),
+      lease_until REAL,
+      lease_pid INTEGER,
+      lease_start INTEGER,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      next_attempt REAL NOT NULL,
+      created REAL NOT NULL,
+      updated REAL NOT NULL,
+      last_error TEXT,
+      last_class TEXT,
+      campaign TEXT,
+      template TEXT,
+      idempotency_key TEXT UNIQUE,
+      uncertain_retries INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX messages_due ON messages (channel, state, next_attempt);
+    CREATE INDEX messages_by_campaign ON messages (campaign);
+    CREATE INDEX messages_by_spool ON messages (spool_path);
+    CREATE TABLE message_recipients (
+      message_rowid INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+      recipient TEXT NOT NULL,
+      position INTEGER NOT NULL,
+      state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed', 'uncertain')),
+      class TEXT,
+      reply TEXT,
+      updated REAL,
+      PRIMARY KEY (message_rowid, recipient)
+    ) WITHOUT ROWID;
+    """,
   ]
 
   static var latestVersion: Int { migrations.count }

@@ -122,7 +122,12 @@ final class SQLiteDatabase {
   /// the write lock at the start, so that a read-then-write (count the window, then reserve)
   /// cannot interleave with another process's. The busy timeout already waits for the lock; a
   /// BUSY that still comes back (a writer holding it longer) is retried a bounded number of times.
-  func immediateTransaction<T>(_ body: () throws(LedgerError) -> T) throws(LedgerError) -> T {
+  ///
+  /// `durable`: this commit reaches the disk before it returns (`synchronous = FULL` for it, which
+  /// in WAL mode syncs the log at commit); the connection's NORMAL setting is restored after.
+  func immediateTransaction<T>(durable: Bool = false, _ body: () throws(LedgerError) -> T) throws(LedgerError) -> T {
+    if durable { try execute("PRAGMA synchronous = FULL") }
+    defer { if durable { _ = try? execute("PRAGMA synchronous = NORMAL") } }
     var attempt = 0
     while true {
       do throws(LedgerError) {

@@ -1,7 +1,8 @@
 import Glibc
 
 /// The Ledger folder owns the SQLite database that every msc-send process of a user shares
-/// (`[defaults] ledger`): throttle reservations, channel cooldowns and per-recipient outcomes.
+/// (`[defaults] ledger`): throttle reservations, channel cooldowns and per-recipient outcomes, and
+/// the queue's tables (migration 2; `Queue/` reads and writes them through this connection).
 /// It is the only code that imports CSQLite. It stores and fetches; what a row *means* for a
 /// limit is decided in `Throttle/`.
 ///
@@ -40,6 +41,17 @@ public final class ThrottleLedger {
   public func transaction<T>(_ body: (Transaction) throws(LedgerError) -> T) throws(LedgerError) -> T {
     let transaction = Transaction(database: database)
     return try database.immediateTransaction { () throws(LedgerError) -> T in try body(transaction) }
+  }
+
+  /// Like `transaction`, but the commit is on disk when it returns: for the rows that promise a
+  /// message is kept (it was queued, exit 75 told the user so), which a power loss must not take
+  /// back. Other commits stay NORMAL: a crash of the process loses none of them, a power loss at
+  /// most the last outcomes, after which a message may be sent again but is never lost.
+  public func durableTransaction<T>(_ body: (Transaction) throws(LedgerError) -> T) throws(LedgerError) -> T {
+    let transaction = Transaction(database: database)
+    return try database.immediateTransaction(durable: true) { () throws(LedgerError) -> T in
+      try body(transaction)
+    }
   }
 
   public var schemaVersion: Int {

@@ -57,6 +57,20 @@ public enum Router {
 
   /// A channel chosen by name must be enabled, and address-scoped credentials may only send as
   /// the channel's own address (seed rule: Office 365 credentials are per address, never shared).
+  /// The channel named by `primary`'s `fallback`, if it may carry mail from `sender` (address-scoped
+  /// credentials never send as another address, even to rescue a message); the error says why not.
+  static func fallback(of primary: ChannelConfig, in configuration: Configuration, sender: String)
+    -> Result<ChannelConfig, RouteError>?
+  {
+    guard let name = primary.fallback, let other = configuration.channel(named: name) else { return nil }
+    do throws(RouteError) {
+      try checkUsable(other, for: sender.lowercased())
+      return .success(other)
+    } catch {
+      return .failure(error)
+    }
+  }
+
   static func checkUsable(_ channel: ChannelConfig, for sender: String) throws(RouteError) {
     guard channel.enabled else { throw .disabled(channel: channel.name) }
     if channel.scope == .address, !channel.identities.contains(where: { $0.matches(sender) }) {

@@ -7,27 +7,60 @@ struct DotStuffer {
   private var pendingCR = false
 
   mutating func process<C: Collection<UInt8>>(_ input: C, into output: inout [UInt8]) {
-    for byte in input {
-      if pendingCR {
-        pendingCR = false
-        output.append(0x0d)
-        output.append(0x0a)
-        atLineStart = true
-        if byte == 0x0a { continue }
-      }
-      switch byte {
-      case 0x0d:
-        pendingCR = true
-      case 0x0a:
-        output.append(0x0d)
-        output.append(0x0a)
-        atLineStart = true
-      default:
-        if atLineStart && byte == UInt8(ascii: ".") { output.append(byte) }
-        output.append(byte)
+    // Contiguous input (every chunk a message source produces) is copied a run at a time
+    // between the bytes that matter; the byte loop is the fallback.
+    let done = input.withContiguousStorageIfAvailable { buffer in
+      var stuffer = self
+      stuffer.processRuns(buffer, into: &output)
+      return stuffer
+    }
+    if let done {
+      self = done
+      return
+    }
+    for byte in input { processByte(byte, into: &output) }
+  }
+
+  private mutating func processByte(_ byte: UInt8, into output: inout [UInt8]) {
+    if pendingCR {
+      pendingCR = false
+      output.append(0x0d)
+      output.append(0x0a)
+      atLineStart = true
+      if byte == 0x0a { return }
+    }
+    switch byte {
+    case 0x0d:
+      pendingCR = true
+    case 0x0a:
+      output.append(0x0d)
+      output.append(0x0a)
+      atLineStart = true
+    default:
+      if atLineStart && byte == UInt8(ascii: ".") { output.append(byte) }
+      output.append(byte)
+      atLineStart = false
+    }
+  }
+
+  /// The same as `processByte` for each byte, with the ordinary bytes between two line breaks
+  /// (or a leading dot) appended as one run.
+  private mutating func processRuns(_ buffer: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
+    var runStart = 0
+    var index = 0
+    while index < buffer.count {
+      let byte = buffer[index]
+      if pendingCR || byte == 0x0d || byte == 0x0a || (atLineStart && byte == UInt8(ascii: ".")) {
+        if index > runStart { output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[runStart..<index])) }
+        processByte(byte, into: &output)
+        index += 1
+        runStart = index
+      } else {
         atLineStart = false
+        index += 1
       }
     }
+    if index > runStart { output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[runStart..<index])) }
   }
 
   /// Ends an unterminated last line and appends `.CRLF`.

@@ -14,15 +14,30 @@ public struct EnhancedStatus: Sendable, Equatable, Hashable, CustomStringConvert
   /// Parses `2.1.5` (class 2/4/5, subject and detail 1-3 digits, RFC 3463 section 2) from the
   /// start of `text`. Returns the status and the rest of the text after one space.
   static func parse(prefixOf text: Substring) -> (EnhancedStatus, Substring)? {
-    let end = text.firstIndex(of: " ") ?? text.endIndex
-    let parts = text[..<end].split(separator: ".", omittingEmptySubsequences: false)
-    guard parts.count == 3,
-      parts[0].count == 1, let first = Int(parts[0]), [2, 4, 5].contains(first),
-      (1...3).contains(parts[1].count), parts[1].allSatisfy(\.isASCIIDigit), let second = Int(parts[1]),
-      (1...3).contains(parts[2].count), parts[2].allSatisfy(\.isASCIIDigit), let third = Int(parts[2])
+    // Scanned as bytes, without splitting: every line of every reply goes through here.
+    let bytes = text.utf8
+    var parts: [(value: Int, digits: Int)] = [(0, 0)]
+    var index = bytes.startIndex
+    while index != bytes.endIndex {
+      let byte = bytes[index]
+      if byte == UInt8(ascii: " ") { break }
+      if byte == UInt8(ascii: ".") {
+        guard parts.count < 3 else { return nil }
+        parts.append((0, 0))
+      } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+        let last = parts.count - 1
+        guard parts[last].digits < 3 else { return nil }
+        parts[last] = (parts[last].value * 10 + Int(byte - UInt8(ascii: "0")), parts[last].digits + 1)
+      } else {
+        return nil
+      }
+      index = bytes.index(after: index)
+    }
+    guard parts.count == 3, parts[0].digits == 1, [2, 4, 5].contains(parts[0].value), parts[1].digits > 0,
+      parts[2].digits > 0
     else { return nil }
-    let rest = end == text.endIndex ? text[end...] : text[text.index(after: end)...]
-    return (EnhancedStatus(first, second, third), rest)
+    let rest = index == bytes.endIndex ? text[index...] : text[bytes.index(after: index)...]
+    return (EnhancedStatus(parts[0].value, parts[1].value, parts[2].value), rest)
   }
 
   public var description: String { "\(statusClass).\(subject).\(detail)" }

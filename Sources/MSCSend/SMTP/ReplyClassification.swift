@@ -76,7 +76,11 @@ public enum ReplyClassification {
     public var enhanced: EnhancedStatus?
     /// Matches class and subject of the enhanced code (`x.1.*`), when `enhanced` is nil.
     public var enhancedSubject: (statusClass: Int?, subject: Int)?
-    public var textContains: String?
+    public var textContains: String? { didSet { needle = Array((textContains ?? "").utf8) } }
+    /// `textContains` as UTF-8, searched in the reply's lower-cased text byte by byte (this runs
+    /// for every reply of every message: a Foundation string search here cost more than the rest
+    /// of the classification).
+    private(set) var needle: [UInt8]
     public var phases: Set<SMTPPhase>?
     public var outcome: OutcomeClass
 
@@ -89,11 +93,12 @@ public enum ReplyClassification {
       self.enhanced = enhanced.flatMap { EnhancedStatus.parse(prefixOf: $0[...])?.0 }
       self.enhancedSubject = enhancedSubject.map { (statusClass: $0.0, subject: $0.1) }
       self.textContains = text?.lowercased()
+      self.needle = Array((text?.lowercased() ?? "").utf8)
       self.phases = phases
       self.outcome = outcome
     }
 
-    func matches(_ reply: SMTPReply, phase: SMTPPhase, lowercasedText: String) -> Bool {
+    func matches(_ reply: SMTPReply, phase: SMTPPhase, lowercasedText: [UInt8]) -> Bool {
       if let code, reply.code != code { return false }
       if let codeClass, reply.code / 100 != codeClass { return false }
       if let enhanced, !reply.lineStatuses.contains(enhanced) { return false }
@@ -102,9 +107,18 @@ public enum ReplyClassification {
           enhancedSubject.statusClass.map({ $0 == status.statusClass }) ?? true
         else { return false }
       }
-      if let textContains, !lowercasedText.contains(textContains) { return false }
+      if textContains != nil, !Self.contains(lowercasedText, needle) { return false }
       if let phases, !phases.contains(phase) { return false }
       return true
+    }
+
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+      guard !needle.isEmpty else { return true }
+      guard haystack.count >= needle.count else { return false }
+      for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+        if haystack[start..<start + needle.count].elementsEqual(needle) { return true }
+      }
+      return false
     }
   }
 
@@ -171,7 +185,7 @@ public enum ReplyClassification {
 
   /// The class of a server reply received during `phase`.
   public static func classify(_ reply: SMTPReply, phase: SMTPPhase) -> OutcomeClass {
-    let text = reply.text.lowercased()
+    let text = Array(reply.text.lowercased().utf8)
     for rule in rules where rule.matches(reply, phase: phase, lowercasedText: text) { return rule.outcome }
     // A 5xx in a phase no row names (reset, quit): the server refuses us.
     return reply.isPermanentFailure ? .serviceUnavailable : .transient

@@ -39,6 +39,9 @@ public final class ThrottleGate {
     public var channel: String
     public var grantedAt: Double
     public var recipients: Int
+    /// Whether rows were written for it (limits that count); settling one without rows only
+    /// records outcomes and cooldowns.
+    public var counted = true
   }
 
   public enum Reservation: Sendable, Equatable {
@@ -62,7 +65,7 @@ public final class ThrottleGate {
       }
       let id = ticket ?? Int64.random(in: 1...Int64.max)
       let grant = Grant(id: id, channel: channel, grantedAt: now, recipients: recipients)
-      guard limits.isCounted else { return .granted(grant) }
+      guard limits.isCounted else { return .granted(with(grant) { $0.counted = false }) }
       let horizon = limits.horizon
       try transaction.prune(
         channel: channel, usedBefore: now - max(2 * horizon, Self.retention), releasedBefore: now - 3600)
@@ -145,53 +148,65 @@ public final class ThrottleGate {
   public func settle(
     _ grant: Grant, limits: ChannelLimits, attempts: [Attempt], messageID: String? = nil, answeredAt: Double? = nil
   ) throws(LedgerError) -> CooldownRecord? {
+    try ledger.transaction { (transaction) throws(LedgerError) -> CooldownRecord? in
+      try settle(grant, limits: limits, attempts: attempts, messageID: messageID, answeredAt: answeredAt, in: transaction)
+    }
+  }
+
+  /// `settle` inside the caller's transaction, so that a run sending many messages writes the
+  /// settlements of a whole group, with the queue's outcomes, in one commit.
+  @discardableResult
+  public func settle(
+    _ grant: Grant, limits: ChannelLimits, attempts: [Attempt], messageID: String?, answeredAt: Double?,
+    in transaction: ThrottleLedger.Transaction
+  ) throws(LedgerError) -> CooldownRecord? {
     let now = answeredAt ?? clock.now()
-    return try ledger.transaction { (transaction) throws(LedgerError) -> CooldownRecord? in
-      let delivered = attempts.filter { $0.outcome == .accepted || $0.outcome == .uncertain }.count
+    let delivered = attempts.filter { $0.outcome == .accepted || $0.outcome == .uncertain }.count
+    if grant.counted {
       try transaction.settle(
         grant: grant.id, at: now, counts: delivered > 0 ? [.message: 1, .recipients: delivered] : [:])
-      for attempt in attempts {
-        try transaction.record(
-          OutcomeRecord(
-            messageID: messageID, channel: grant.channel, recipient: attempt.recipient, outcome: attempt.outcome,
-            reply: attempt.reply, at: now))
-      }
-      let existing = try transaction.cooldown(channel: grant.channel)
-      if let quota = attempts.first(where: { $0.outcome.channelAction == .pauseForQuota }) {
-        let entries = try transaction.liveEntries(channel: grant.channel, since: now - limits.quotaWindow.seconds)
-        var until = Self.quotaPauseEnd(limits: limits, entries: entries, now: now)
-        if let existing, existing.until > until { until = existing.until }
-        let record = CooldownRecord(
-          channel: grant.channel, until: until, reason: .quota, reply: quota.reply,
-          backoffSeconds: existing?.backoffSeconds ?? 0, setAt: now)
-        try transaction.setCooldown(record)
-        return record
-      }
-      if let throttle = attempts.first(where: { $0.outcome.channelAction == .backOff }) {
-        // Double only when the last throttle came before this attempt: then this attempt was
-        // the retry after its backoff, and it failed too. Processes throttled in the same burst
-        // share one step. A throttle long past (no success since, but no trouble either) is
-        // forgotten.
-        var backoff = limits.backoff
-        let forgotten = limits.backoff * ChannelLimits.backoffGrowthLimit * 2
-        if let existing, existing.backoffSeconds > 0, now - existing.setAt < forgotten {
-          backoff =
-            existing.setAt < grant.grantedAt
-            ? min(existing.backoffSeconds * 2, limits.backoff * ChannelLimits.backoffGrowthLimit)
-            : max(existing.backoffSeconds, backoff)
-        }
-        if let existing, existing.reason == .quota, existing.until > now + backoff { return nil }
-        let record = CooldownRecord(
-          channel: grant.channel, until: max(now + backoff, existing?.until ?? 0), reason: .throttle,
-          reply: throttle.reply, backoffSeconds: backoff, setAt: now)
-        try transaction.setCooldown(record)
-        return record
-      }
-      if delivered > 0, let existing, existing.reason == .throttle, existing.setAt < grant.grantedAt {
-        try transaction.clearCooldown(channel: grant.channel)
-      }
-      return nil
     }
+    for attempt in attempts {
+      try transaction.record(
+        OutcomeRecord(
+          messageID: messageID, channel: grant.channel, recipient: attempt.recipient, outcome: attempt.outcome,
+          reply: attempt.reply, at: now))
+    }
+    let existing = try transaction.cooldown(channel: grant.channel)
+    if let quota = attempts.first(where: { $0.outcome.channelAction == .pauseForQuota }) {
+      let entries = try transaction.liveEntries(channel: grant.channel, since: now - limits.quotaWindow.seconds)
+      var until = Self.quotaPauseEnd(limits: limits, entries: entries, now: now)
+      if let existing, existing.until > until { until = existing.until }
+      let record = CooldownRecord(
+        channel: grant.channel, until: until, reason: .quota, reply: quota.reply,
+        backoffSeconds: existing?.backoffSeconds ?? 0, setAt: now)
+      try transaction.setCooldown(record)
+      return record
+    }
+    if let throttle = attempts.first(where: { $0.outcome.channelAction == .backOff }) {
+      // Double only when the last throttle came before this attempt: then this attempt was
+      // the retry after its backoff, and it failed too. Processes throttled in the same burst
+      // share one step. A throttle long past (no success since, but no trouble either) is
+      // forgotten.
+      var backoff = limits.backoff
+      let forgotten = limits.backoff * ChannelLimits.backoffGrowthLimit * 2
+      if let existing, existing.backoffSeconds > 0, now - existing.setAt < forgotten {
+        backoff =
+          existing.setAt < grant.grantedAt
+          ? min(existing.backoffSeconds * 2, limits.backoff * ChannelLimits.backoffGrowthLimit)
+          : max(existing.backoffSeconds, backoff)
+      }
+      if let existing, existing.reason == .quota, existing.until > now + backoff { return nil }
+      let record = CooldownRecord(
+        channel: grant.channel, until: max(now + backoff, existing?.until ?? 0), reason: .throttle,
+        reply: throttle.reply, backoffSeconds: backoff, setAt: now)
+      try transaction.setCooldown(record)
+      return record
+    }
+    if delivered > 0, let existing, existing.reason == .throttle, existing.setAt < grant.grantedAt {
+      try transaction.clearCooldown(channel: grant.channel)
+    }
+    return nil
   }
 
   /// A quota reply pauses the channel until its longest window frees a slot: when the oldest row
@@ -230,7 +245,7 @@ public final class ThrottleGate {
   /// Releases the reservations (and places in the queue) of processes that died or hung for
   /// hours: their slots would otherwise stay taken until the window passed, and a dead process's
   /// connection forever. Returns whether there were any.
-  private func releaseAbandoned(_ transaction: ThrottleLedger.Transaction, now: Double) throws(LedgerError) -> Bool {
+  func releaseAbandoned(_ transaction: ThrottleLedger.Transaction, now: Double) throws(LedgerError) -> Bool {
     var verdicts: [ProcessIdentity: Bool] = [:]
     let abandoned = try transaction.openEntries().filter { entry in
       if now - entry.at > Self.staleAfter { return true }

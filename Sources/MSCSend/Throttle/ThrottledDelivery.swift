@@ -8,8 +8,14 @@ public struct ThrottledDelivery {
   public struct Options: Sendable, Equatable {
     /// Seconds a slot may be waited for; 0 means never wait.
     public var maxWait: Double
+    /// The transport sends on a session that already holds its connection slot (flush, batch):
+    /// transactions reserve with `ChannelLimits.forOpenSession`.
+    public var ridesOpenSession: Bool
 
-    public init(maxWait: Double) { self.maxWait = maxWait }
+    public init(maxWait: Double, ridesOpenSession: Bool = false) {
+      self.maxWait = maxWait
+      self.ridesOpenSession = ridesOpenSession
+    }
 
     public static let defaultMaxWait = 120.0
   }
@@ -55,7 +61,7 @@ public struct ThrottledDelivery {
 
   public typealias Transport = (ChannelConfig, Envelope) throws(ChannelError) -> ChannelDelivery.Result
 
-  let gate: ThrottleGate
+  let gate: any ThrottleSlots
   let clock: ThrottleClock
   let options: Options
   let transport: Transport
@@ -64,7 +70,7 @@ public struct ThrottledDelivery {
   let events: (Event) -> Void
 
   public init(
-    gate: ThrottleGate, clock: ThrottleClock = SystemThrottleClock(), options: Options,
+    gate: any ThrottleSlots, clock: ThrottleClock = SystemThrottleClock(), options: Options,
     transport: @escaping Transport, fallback: @escaping (ChannelConfig) -> ChannelConfig? = { _ in nil },
     events: @escaping (Event) -> Void = { _ in }
   ) {
@@ -136,7 +142,7 @@ public struct ThrottledDelivery {
     _ channel: ChannelConfig, recipients: [String], sender: String, messageID: String?, deadline: Double,
     mayHandOver: Bool, progress: inout Progress
   ) throws(LedgerError) {
-    let limits = channel.limits
+    let limits = options.ridesOpenSession ? channel.limits.forOpenSession : channel.limits
     var pending = Self.chunks(recipients, size: limits.chunkSize)
     var rounds = 0
     // Our place in the channel's queue while we wait; given back whatever ends the wait. A failure

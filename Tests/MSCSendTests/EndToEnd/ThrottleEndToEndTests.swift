@@ -86,7 +86,8 @@ struct ThrottleEndToEndTests {
   }
 
   /// Exchange Online's quota reply pauses the channel in the ledger: the next process does not even
-  /// connect. With `fallback`, the mail goes through the other channel instead.
+  /// connect, and each message waits in the queue (exit 75: cron must not resend it). With
+  /// `fallback`, the mail goes through the other channel instead.
   @Test func aQuotaReplyPausesTheChannelForEveryLaterProcess() async throws {
     let exchange = try ServerProcess.fault(.quota554)
     defer { exchange.stop() }
@@ -96,13 +97,14 @@ struct ThrottleEndToEndTests {
     let (config, ledger) = try writeConfig(work)
 
     let first = try await send("alice@acme.test", to: ["bob@example.test"], config: config)
-    #expect(first.exit == ExitCode.unavailable.rawValue, "\(first.transcript)")
+    #expect(first.exit == ExitCode.tempFail.rawValue, "\(first.transcript)")
     #expect(first.stderr.contains("channel work is out of quota until"), "\(first.stderr)")
+    #expect(first.stderr.contains("queued as message 1: `msc-send flush` sends it"), "\(first.stderr)")
     #expect(first.stderr.contains("554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException"))
     #expect(try await exchange.waitForAllConnectionsClosed())
 
     let second = try await send("alice@acme.test", to: ["carol@example.test"], config: config)
-    #expect(second.exit == ExitCode.unavailable.rawValue, "\(second.transcript)")
+    #expect(second.exit == ExitCode.tempFail.rawValue, "\(second.transcript)")
     #expect(second.stderr.contains("SubmissionQuotaExceededException"), "the reason is kept: \(second.stderr)")
     #expect(exchange.logLines().filter { $0 == "S: connected" }.count == 1, "the second process did not connect")
 

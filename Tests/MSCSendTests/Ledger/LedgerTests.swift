@@ -12,7 +12,9 @@ import Testing
     #expect(try ledger.schemaVersion == LedgerSchema.latestVersion)
     #expect(try ledger.journalMode == "wal")
     let tables = try ledger.database.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-    #expect(tables.compactMap { $0.first?.text } == ["cooldowns", "outcomes", "reservations"])
+    #expect(
+      tables.compactMap { $0.first?.text }
+        == ["cooldowns", "message_recipients", "messages", "outcomes", "reservations"])
     let attributes = try FileManager.default.attributesOfItem(atPath: path)
     #expect((attributes[.posixPermissions] as? Int) == 0o600)
     let folder = try FileManager.default.attributesOfItem(atPath: (path as NSString).deletingLastPathComponent)

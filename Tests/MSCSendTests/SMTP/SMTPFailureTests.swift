@@ -21,7 +21,7 @@ import Testing
       "S: 250 OK", "S: 250 OK", "S: 452 4.5.3 Too many recipients",
     ] + Self.data + [
       "S: 250 delivered",
-      "C: MAIL FROM:<s@x.test>", "C: RCPT TO:<2@y.test>",
+      "C: MAIL FROM:<s@x.test>", "C: RCPT TO:<2@y.test>", "C: DATA",
       "S: 421 4.7.0 Try again later, closing connection.",
     ])
     let report = try session.send(Envelope(sender: "s@x.test", recipients: ["1@y.test", "2@y.test"]), content: message)
@@ -34,7 +34,8 @@ import Testing
 
   @Test func pipelined421ToMailIsReportedAsTheServerSaidIt() throws {
     let (session, transport) = try opened([
-      "C: MAIL FROM:<s@x.test>", "C: RCPT TO:<r@y.test>", "S: 421 4.7.0 Try again later, closing connection.",
+      "C: MAIL FROM:<s@x.test>", "C: RCPT TO:<r@y.test>", "C: DATA",
+      "S: 421 4.7.0 Try again later, closing connection.",
     ])
     do {
       _ = try session.send(Envelope(sender: "s@x.test", recipients: ["r@y.test"]), content: message)
@@ -61,8 +62,8 @@ import Testing
 
   @Test func oddPositiveReplyToRcptIsNotAnAcceptance() throws {
     let (session, transport) = try opened([
-      "C: MAIL FROM:<s@x.test>", "C: RCPT TO:<r@y.test>", "S: 250 OK", "S: 252 Cannot VRFY user",
-      "C: RSET", "S: 250 OK",
+      "C: MAIL FROM:<s@x.test>", "C: RCPT TO:<r@y.test>", "C: DATA", "S: 250 OK", "S: 252 Cannot VRFY user",
+      "S: 503 5.5.1 No valid recipients", "C: RSET", "S: 250 OK",
     ])
     let report = try session.send(Envelope(sender: "s@x.test", recipients: ["r@y.test"]), content: message)
     verifyTranscript(transport)

@@ -20,8 +20,8 @@ import Testing
       "C: MAIL FROM:<tim@example.com> SIZE=33",
       "C: RCPT TO:<a@example.org>",
       "C: RCPT TO:<b@example.org>",
-      "S: 250 2.1.0 OK", "S: 250 2.1.5 OK", "S: 550 5.1.1 No such user",
       "C: DATA",
+      "S: 250 2.1.0 OK", "S: 250 2.1.5 OK", "S: 550 5.1.1 No such user",
       "S: 354 Go ahead",
       "C: Subject: hi", "C: ", "C: Hello", "C: ..dot line", "C: .",
       "S: 250 2.0.0 queued as 12345",
@@ -104,11 +104,11 @@ import Testing
     let transport = ScriptedTransport([
       "S: 220 mx", "C: EHLO client.example", "S: 250-mx", "S: 250 PIPELINING",
       "C: MAIL FROM:<s@x.test>", "C: RCPT TO:<1@y.test>", "C: RCPT TO:<2@y.test>", "C: RCPT TO:<3@y.test>",
-      "S: 250 OK", "S: 250 OK", "S: 250 OK", "S: 452 4.5.3 Too many recipients",
-      "C: DATA", "S: 354 go", "C: Subject: hi", "C: ", "C: Hello", "C: ..dot line", "C: .", "S: 250 first",
-      "C: MAIL FROM:<s@x.test>", "C: RCPT TO:<3@y.test>",
-      "S: 250 OK", "S: 250 OK",
-      "C: DATA", "S: 354 go", "C: Subject: hi", "C: ", "C: Hello", "C: ..dot line", "C: .", "S: 250 second",
+      "C: DATA", "S: 250 OK", "S: 250 OK", "S: 250 OK", "S: 452 4.5.3 Too many recipients", "S: 354 go",
+      "C: Subject: hi", "C: ", "C: Hello", "C: ..dot line", "C: .", "S: 250 first",
+      "C: MAIL FROM:<s@x.test>", "C: RCPT TO:<3@y.test>", "C: DATA",
+      "S: 250 OK", "S: 250 OK", "S: 354 go",
+      "C: Subject: hi", "C: ", "C: Hello", "C: ..dot line", "C: .", "S: 250 second",
     ])
     let smtp = makeSession(transport)
     try smtp.readGreeting()
@@ -320,8 +320,8 @@ import Testing
   @Test func senderRefusedBeforeAnyTransactionThrows() {
     let transport = ScriptedTransport([
       "S: 220 mx", "C: EHLO client.example", "S: 250-mx", "S: 250 PIPELINING",
-      "C: MAIL FROM:<s@x.test>", "C: RCPT TO:<r@y.test>",
-      "S: 550 5.7.1 Unconfigured Sending Domain <x.test>", "S: 503 5.5.1 need MAIL",
+      "C: MAIL FROM:<s@x.test>", "C: RCPT TO:<r@y.test>", "C: DATA",
+      "S: 550 5.7.1 Unconfigured Sending Domain <x.test>", "S: 503 5.5.1 need MAIL", "S: 503 5.5.1 need RCPT",
     ])
     let smtp = makeSession(transport)
     do {
