@@ -62,10 +62,11 @@ public struct FlushRunner {
       }
       progress.addTotal(count)
       let sessions = max(1, min(options.connections, channel.limits.connections ?? options.connections, count))
-      for index in 0..<sessions {
+      for _ in 0..<sessions {
+        // The index names the worker's journal: unique in the run, across channels.
         setups.append(
           WorkerSetup(
-            configuration: configuration, channel: channel, index: index, options: options, runStart: runStart,
+            configuration: configuration, channel: channel, index: setups.count, options: options, runStart: runStart,
             environment: environment, connector: connector, clock: clock, transcript: transcript, warn: warn))
       }
     }
