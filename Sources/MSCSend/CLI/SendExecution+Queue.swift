@@ -109,7 +109,8 @@ extension SendExecution {
         result = AttemptResult(failure: channelError, recipients: envelope.recipients, reachedChannel: true)
         report = { _ = fail(channelError, channel: failed, queued: id) }
       case .deferred(let deferral):
-        result = AttemptResult(deferral: deferral, recipients: envelope.recipients, reachedChannel: recorder.reachedChannel)
+        result = AttemptResult(
+          deferral: deferral, recipients: envelope.recipients, reachedChannel: recorder.reachedChannel)
         report = { reportDeferral(deferral, channel: channel, queued: id) }
       }
     }

@@ -32,7 +32,8 @@ private func validator(_ template: String = greetingTemplate) throws -> BatchVal
     #expect(four.rowCount == one.rowCount)
     #expect(four.rows.map(\.key) == one.rows.map(\.key).filter { $0 != "spring:500" })
     var expected = one.errors.map(\.message)
-    expected.insert("row 500 (line 501): refused by accept", at: one.errors.firstIndex { $0.row > 500 } ?? expected.count)
+    let position = one.errors.firstIndex { $0.row > 500 } ?? expected.count
+    expected.insert("row 500 (line 501): refused by accept", at: position)
     #expect(four.errors.map(\.message) == expected)
     #expect(order.numbers == order.numbers.sorted(), "accept sees the rows in order")
     #expect(!one.errors.isEmpty)

@@ -12,9 +12,12 @@ import Testing
     var outbox: URL { directory.appendingPathComponent("outbox") }
     var environment: [String: String] { ["HOME": directory.path, "MSC_SEND_CONFIG": config] }
 
-    func run(_ arguments: [String]) -> (code: ExitCode, out: String, err: String) {
+    func run(_ arguments: [String], stdin: String = "") -> (code: ExitCode, out: String, err: String) {
       let console = CapturingConsole()
-      let code = CommandLineInterface.run(arguments: ["msc-send"] + arguments, environment: environment, console: console)
+      let context = CLIContext(
+        environment: environment, console: console, readStandardInput: { Array(stdin.utf8) },
+        standardInputIsTerminal: false)
+      let code = CommandLineInterface.run(arguments: ["msc-send"] + arguments, context: context)
       return (code, console.stdout, console.stderr)
     }
 
@@ -48,7 +51,8 @@ import Testing
     return Setup(directory: directory, config: config)
   }
 
-  private static let template = "From: News <news@acme.test>\nTo: {{name}} <{{email}}>\nSubject: Hi {{name}}\n\nDear {{name}}.\n"
+  private static let template =
+    "From: News <news@acme.test>\nTo: {{name}} <{{email}}>\nSubject: Hi {{name}}\n\nDear {{name}}.\n"
 
   @Test func sendQueueOnlyQueuesAndFlushDelivers() throws {
     let setup = try setUp(extra: "log = \"\(FileManager.default.temporaryDirectory.path)/\(UUID().uuidString).log\"")
@@ -127,6 +131,17 @@ import Testing
     #expect(sent.code == .ok, "\(sent.err)")
     #expect(try setup.json(sent.out)["campaign"] as? String == "spring-news")
     #expect(setup.outboxFiles.count == 1)
+  }
+
+  @Test func sendmailModeQueuesFirstToo() throws {
+    let setup = try setUp()
+    let sent = setup.run(["-t"], stdin: "From: cron@acme.test\nTo: ops@example.test\nSubject: job\n\ndone\n")
+    #expect(sent.code == .ok, "\(sent.err)")
+    #expect(setup.outboxFiles.count == 1)
+    let listed = try setup.json(setup.run(["queue", "list", "--all", "--json"]).out)
+    let messages = try #require(listed["messages"] as? [[String: Any]])
+    #expect(messages.map { $0["state"] as? String } == ["sent"])
+    #expect(messages.first?["sender"] as? String == "cron@acme.test")
   }
 
   @Test func handChangesAndTheirRefusals() throws {

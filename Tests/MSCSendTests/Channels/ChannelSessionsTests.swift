@@ -35,7 +35,8 @@ import Testing
 
   private func sessions(_ connections: Connections) -> ChannelSessions {
     ChannelSessions(
-      context: ChannelDelivery.Context(environment: [:], connector: { _ throws(TransportError) in connections.connect() }))
+      context: ChannelDelivery.Context(
+        environment: [:], connector: { _ throws(TransportError) in connections.connect() }))
   }
 
   private let message = InMemoryMessage(Array("Subject: hi\r\n\r\nHello\r\n".utf8))
@@ -66,7 +67,8 @@ import Testing
       Self.greeting + Self.transaction("2@y.test", 2) + ["C: QUIT", "S: 221 bye"],
     ])
     let pool = sessions(connections)
-    _ = try pool.deliver(message, envelope: Envelope(sender: "s@x.test", recipients: ["1@y.test"]), via: channel(perConnection: nil))
+    _ = try pool.deliver(
+      message, envelope: Envelope(sender: "s@x.test", recipients: ["1@y.test"]), via: channel(perConnection: nil))
     connections.transports[0].close()  // the server hung up while the session was idle
     let second = try pool.deliver(
       message, envelope: Envelope(sender: "s@x.test", recipients: ["2@y.test"]), via: channel(perConnection: nil))

@@ -307,7 +307,8 @@ private let errorCases: [(document: String, expected: String, hint: String?)] = 
   ),
   (
     "[defaults]\nmax_age = \"5 days\"\n[channels.a]\nkind = \"file\"",
-    "c.toml:2:11: defaults.max_age: \"5 days\" is not a positive duration", "durations are a whole number and a unit: 12h, 5d"
+    "c.toml:2:11: defaults.max_age: \"5 days\" is not a positive duration",
+    "durations are a whole number and a unit: 12h, 5d"
   ),
   (
     "[defaults]\nuncertain_retries = 11\n[channels.a]\nkind = \"file\"",

@@ -89,7 +89,8 @@ struct QueueCrashEndToEndTests {
       })
     let duplicated = Set(counts.filter { $0.value > 1 }.map(\.key))
     #expect(
-      duplicated.isSubset(of: flagged), "duplicates not reported as uncertain: \(duplicated.subtracting(flagged)) \(notes)")
+      duplicated.isSubset(of: flagged),
+      "duplicates not reported as uncertain: \(duplicated.subtracting(flagged)) \(notes)")
     #expect(flagged.count <= killed, "at most the transaction in flight of each killed process is uncertain")
   }
 }

@@ -96,7 +96,8 @@ struct QueueEndToEndTests {
     let log = try String(contentsOf: setup.logFile, encoding: .utf8).split(separator: "\n")
     #expect(log.count == 2, "one line per recipient per attempt: \(log)")
     #expect(log.first?.contains("channel=work") == true)
-    #expect(log.first?.contains("recipient=bob@example.test outcome=transient reply='cannot connect to 127.0.0.1") == true)
+    #expect(
+      log.first?.contains("recipient=bob@example.test outcome=transient reply='cannot connect to 127.0.0.1") == true)
     #expect(log.last?.contains("outcome=accepted reply='250 2.0.0 queued as 1'") == true, "\(log)")
   }
 

@@ -10,7 +10,8 @@ import Testing
     let process = ProcessIdentity(pid: 77, startTime: 12)
     let journal = try AttemptJournal(directory: directory, process: process, worker: 3)
     journal.begin(1, recipients: ["a@x.test", "b c@x.test"])
-    journal.end(1, results: [("a@x.test", .accepted, "250 2.0.0 ok"), ("b c@x.test", .recipientPermanent, "550 5.1.1 a|b%c")])
+    journal.end(
+      1, results: [("a@x.test", .accepted, "250 2.0.0 ok"), ("b c@x.test", .recipientPermanent, "550 5.1.1 a|b%c")])
     journal.begin(2, recipients: ["d@x.test"])
     let other = try AttemptJournal(
       directory: directory, process: ProcessIdentity(pid: 78, startTime: 12), worker: 0)

@@ -109,7 +109,8 @@ import Testing
     let ids = try fixture.enqueue([["a@x.test"], ["b@x.test"]])
     let claimed = try fixture.claimAll()
     let refused = QueueOutcome.completion(
-      for: claimed[0], result: AttemptResult(
+      for: claimed[0],
+      result: AttemptResult(
         results: results(["a@x.test"], .recipientPermanent, "550 5.1.1 no"), reachedChannel: true),
       policy: RetryPolicy(), now: fixture.clock.now(), random: 0)
     let sent = QueueOutcome.completion(

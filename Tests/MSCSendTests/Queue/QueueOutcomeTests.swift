@@ -26,8 +26,10 @@ import Testing
   }
 
   @Test func everyoneAcceptedIsSent() {
-    let done = complete(message(["a@x.test", "b@x.test"]), AttemptResult(
-      results: results(["a@x.test", "b@x.test"], .accepted), reachedChannel: true))
+    let done = complete(
+      message(["a@x.test", "b@x.test"]),
+      AttemptResult(
+        results: results(["a@x.test", "b@x.test"], .accepted), reachedChannel: true))
     #expect(done.state == .sent)
     #expect(done.recipients.map(\.state) == [.sent, .sent])
     #expect(done.attemptsMade == 1)
@@ -42,8 +44,10 @@ import Testing
     #expect(done.recipients.first { $0.address == "b@x.test" }?.state == .failed)
     #expect(done.lastError == "b@x.test: recipient refused: 550 5.1.1 no such user")
     #expect(QueueOutcome.exitCode(done) == .dataError)
-    let refused = complete(message(["b@x.test"]), AttemptResult(
-      results: results(["b@x.test"], .recipientPermanent, "550 5.1.1 no"), reachedChannel: true))
+    let refused = complete(
+      message(["b@x.test"]),
+      AttemptResult(
+        results: results(["b@x.test"], .recipientPermanent, "550 5.1.1 no"), reachedChannel: true))
     #expect(refused.state == .failed)
   }
 
@@ -93,8 +97,10 @@ import Testing
 
   @Test func aMessageOlderThanMaxAgeFailsWithAReport() {
     let old = message(["a@x.test"], attempts: 9, created: now - 5 * 86_400 - 1)
-    let done = complete(old, AttemptResult(
-      results: results(["a@x.test"], .transient, "421 4.3.2 busy"), reachedChannel: true))
+    let done = complete(
+      old,
+      AttemptResult(
+        results: results(["a@x.test"], .transient, "421 4.3.2 busy"), reachedChannel: true))
     #expect(done.state == .failed)
     #expect(done.expired)
     #expect(done.lastError?.hasPrefix("not delivered within max_age 5d; last error: a@x.test:") == true)
@@ -102,8 +108,10 @@ import Testing
   }
 
   @Test func aPersonMustActOnARefusedLoginButTheMessageWaits() {
-    let done = complete(message(["a@x.test"]), AttemptResult(
-      results: results(["a@x.test"], .authentication, "535 5.7.8 bad credentials"), reachedChannel: true))
+    let done = complete(
+      message(["a@x.test"]),
+      AttemptResult(
+        results: results(["a@x.test"], .authentication, "535 5.7.8 bad credentials"), reachedChannel: true))
     #expect(done.state == .deferred)
     #expect(QueueOutcome.exitCode(done) == .noPermission)
   }

@@ -23,7 +23,8 @@ struct QueueFixture {
   }
 
   /// The same ledger seen by another process.
-  func asProcess(_ other: ProcessIdentity, alive: @escaping @Sendable (ProcessIdentity) -> Bool) throws -> QueueFixture {
+  func asProcess(_ other: ProcessIdentity, alive: @escaping @Sendable (ProcessIdentity) -> Bool) throws -> QueueFixture
+  {
     try QueueFixture(clock: clock, process: other, path: queue.ledger.path, alive: alive)
   }
 

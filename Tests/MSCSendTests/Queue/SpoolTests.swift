@@ -22,8 +22,9 @@ import Testing
     var read: [UInt8] = []
     try SpooledMessage(second, eightBit: false, smtpUTF8: false, reader: reader).writeChunks { read += $0 }
     #expect(read == big)
-    #expect(try FileManager.default.contentsOfDirectory(atPath: directory + "/spool").filter { $0.hasSuffix(".tmp") }
-      .isEmpty)
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: directory + "/spool").filter { $0.hasSuffix(".tmp") }
+        .isEmpty)
   }
 
   @Test func anAbandonedSegmentLeavesNothing() throws {

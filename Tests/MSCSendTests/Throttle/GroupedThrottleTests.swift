@@ -61,7 +61,8 @@ import Testing
     let grant = try #require(
       try grouped.reserve(channel: "c", limits: limits, recipients: 1, messageID: nil, ticket: nil).grant)
     #expect(grant.counted)
-    #expect(try grouped.reserve(channel: "c", limits: limits, recipients: 1, messageID: nil, ticket: nil).waitUntil != nil)
+    #expect(
+      try grouped.reserve(channel: "c", limits: limits, recipients: 1, messageID: nil, ticket: nil).waitUntil != nil)
   }
 
   @Test func aSessionHoldsOneConnectionSlot() throws {
