@@ -16,7 +16,8 @@ enum BatchCommand {
     .flag("--dry-run", help: "check every row and show what would be sent; send nothing"),
     .flag("--skip-invalid", help: "send the valid rows even when others are invalid"),
     .value("--connections", valueName: "N", help: "sessions per channel at once (default 1)"),
-    .value("--max-wait", valueName: "DURATION", help: "longest wait for a throttle slot before deferring (default 10m)"),
+    .value(
+      "--max-wait", valueName: "DURATION", help: "longest wait for a throttle slot before deferring (default 10m)"),
     .value("--config", valueName: "FILE", help: "config file"),
     .flag("--json", help: "print the summary as JSON on stdout"),
     .flag("-v", "--verbose", help: "print the SMTP transcripts on stderr"),
@@ -70,7 +71,9 @@ enum BatchCommand {
       return .config
     }
     if let channel = request.channel, configuration.channel(named: channel) == nil {
-      context.error("no channel named \"\(channel)\"", hint: "configured: " + configuration.channels.map(\.name).joined(separator: ", "))
+      context.error(
+        "no channel named \"\(channel)\"",
+        hint: "configured: " + configuration.channels.map(\.name).joined(separator: ", "))
       return .usage
     }
     return BatchRun(request: request, configuration: configuration, context: context).run()

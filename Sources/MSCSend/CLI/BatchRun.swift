@@ -126,7 +126,9 @@ struct BatchRun {
     let progress: RunProgress
     do {
       progress = try runner.run { progress in
-        if showProgress { console.err("\r\u{1B}[K" + report.progressLine(progress.snapshot, limits: limits, now: clock.now())) }
+        if showProgress {
+          console.err("\r\u{1B}[K" + report.progressLine(progress.snapshot, limits: limits, now: clock.now()))
+        }
       }
     } catch {
       context.error("\(error)", hint: "the rows are queued: `msc-send flush` sends them")

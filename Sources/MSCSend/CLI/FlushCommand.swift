@@ -9,7 +9,8 @@ enum FlushCommand {
     .value("--channel", valueName: "NAME", repeatable: true, help: "only this channel (repeatable)"),
     .value("--max-time", valueName: "DURATION", help: "take no message after this long (default 10m)"),
     .flag("--now", help: "also messages whose next attempt is not due yet (cooldowns and limits still hold)"),
-    .value("--connections", valueName: "N", help: "sessions per channel at once (default 1; at most its connections limit)"),
+    .value(
+      "--connections", valueName: "N", help: "sessions per channel at once (default 1; at most its connections limit)"),
     .value("--config", valueName: "FILE", help: "config file"),
     .flag("--json", help: "print the tally as JSON on stdout"),
     .flag("-v", "--verbose", help: "print the SMTP transcripts and a summary on stderr"),
@@ -48,7 +49,9 @@ enum FlushCommand {
     }
     let names = parsed.all("--channel")
     for name in names where configuration.channel(named: name) == nil {
-      context.error("no channel named \"\(name)\"", hint: "configured: " + configuration.channels.map(\.name).joined(separator: ", "))
+      context.error(
+        "no channel named \"\(name)\"",
+        hint: "configured: " + configuration.channels.map(\.name).joined(separator: ", "))
       return .usage
     }
     let clock = SystemThrottleClock()
@@ -91,7 +94,8 @@ enum FlushCommand {
   }
 
   static func reasons(_ counts: [String: Int]) -> String {
-    counts.isEmpty ? "" : " (" + counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
+    counts.isEmpty
+      ? "" : " (" + counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
   }
 
   static func json(_ tally: RunProgress.Snapshot) -> [String: Any] {

@@ -49,7 +49,9 @@ enum QueueCommand {
         context.error("no message \(id) in the queue (nothing was ever queued: no ledger at \(path))")
         return .dataError
       }
-      if parsed.has("--json") { context.printJSON(["ledger": path, "messages": [Any]()]) } else {
+      if parsed.has("--json") {
+        context.printJSON(["ledger": path, "messages": [Any]()])
+      } else {
         context.console.out("the queue is empty (no ledger yet at \(path))\n")
       }
       return .ok
@@ -131,7 +133,8 @@ enum QueueCommand {
       if parsed.has("--json") {
         context.printJSON(QueueDisplay.json(message))
       } else {
-        let what = change == .retry ? "queued again, due now: `msc-send flush` sends it" : "dropped: it will not be sent"
+        let what =
+          change == .retry ? "queued again, due now: `msc-send flush` sends it" : "dropped: it will not be sent"
         context.console.out("message \(id) \(message.messageID) \(what)\n")
       }
       return .ok

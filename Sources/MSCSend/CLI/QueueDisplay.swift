@@ -34,13 +34,15 @@ enum QueueDisplay {
       "state:        \(state(message))",
       "channel:      \(message.channel)",
       "from:         \(message.sender.isEmpty ? "<>" : message.sender)",
-      "size:         \(message.size) octets" + (message.spool.map { " in \($0.path) at \($0.offset)" } ?? " (bytes freed)"),
+      "size:         \(message.size) octets"
+        + (message.spool.map { " in \($0.path) at \($0.offset)" } ?? " (bytes freed)"),
       "queued:       \(ThrottleTime.describe(message.created, now: now))",
       "attempts:     \(message.attempts)",
     ]
     if message.state.isWaiting { lines.append("next attempt: \(ThrottleTime.describe(message.nextAttempt, now: now))") }
     if message.state == .sending, let holder = message.leaseHolder {
-      lines.append("leased by:    process \(holder.pid) until \(ThrottleTime.describe(message.leaseUntil ?? 0, now: now))")
+      lines.append(
+        "leased by:    process \(holder.pid) until \(ThrottleTime.describe(message.leaseUntil ?? 0, now: now))")
     }
     if let campaign = message.campaign { lines.append("campaign:     \(campaign)") }
     if let template = message.template { lines.append("template:     \(template)") }
@@ -51,7 +53,8 @@ enum QueueDisplay {
     lines.append("recipients:")
     for recipient in message.recipients {
       let outcome = recipient.outcome.map { " (\($0.rawValue))" } ?? ""
-      lines.append("  \(recipient.address)  \(recipient.state.rawValue)\(outcome)" + (recipient.reply.map { ": \($0)" } ?? ""))
+      lines.append(
+        "  \(recipient.address)  \(recipient.state.rawValue)\(outcome)" + (recipient.reply.map { ": \($0)" } ?? ""))
     }
     return lines.joined(separator: "\n") + "\n"
   }

@@ -109,7 +109,8 @@ extension SendExecution {
         result = AttemptResult(failure: channelError, recipients: envelope.recipients, reachedChannel: true)
         report = { _ = fail(channelError, channel: failed, queued: id) }
       case .deferred(let deferral):
-        result = AttemptResult(deferral: deferral, recipients: envelope.recipients, reachedChannel: recorder.reachedChannel)
+        result = AttemptResult(
+          deferral: deferral, recipients: envelope.recipients, reachedChannel: recorder.reachedChannel)
         report = { reportDeferral(deferral, channel: channel, queued: id) }
       }
     }
@@ -151,10 +152,13 @@ extension SendExecution {
 
   /// The line `send` adds when recipients stay queued after its attempt.
   func queueLine(_ note: QueueNote) -> String? {
-    let waiting = note.completion.recipients.filter { $0.state == .pending }.count
-    guard waiting > 0 else { return nil }
+    let waiting = note.completion.recipients.filter { $0.state == .pending }
+    guard !waiting.isEmpty else { return nil }
     let when = ThrottleTime.describe(note.completion.nextAttempt, now: SystemThrottleClock().now())
-    return "\(waiting) recipient(s) queued as message \(note.id): `msc-send flush` retries them (next attempt \(when))"
+    let line =
+      "\(waiting.count) recipient(s) queued as message \(note.id): `msc-send flush` retries them (next attempt \(when))"
+    guard waiting.contains(where: { $0.outcome == .uncertain }) else { return line }
+    return line + "; it may have arrived already, so the retry may deliver it twice"
   }
 
   /// The `"queue"` object of `--json`.

@@ -38,8 +38,8 @@ extension SendExecution {
     switch Router.fallback(of: primary, in: configuration, sender: sender) {
     case .success(let other): return other
     case .failure(let error):
-      context.warning(
-        "the fallback channel \(primary.fallback ?? "") of \(primary.name) cannot take this message: \(error.description)")
+      let name = primary.fallback ?? ""
+      context.warning("the fallback channel \(name) of \(primary.name) cannot take this message: \(error.description)")
       return nil
     case nil: return nil
     }

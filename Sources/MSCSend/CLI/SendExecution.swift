@@ -154,7 +154,10 @@ struct SendExecution {
   ) -> ExitCode {
     let report = result.report
     for recipient in report.recipients where !recipient.accepted {
-      let reply = recipient.reply.map { ": \($0)" } ?? ""
+      var reply = recipient.reply.map { ": \($0)" } ?? ""
+      if recipient.outcome == .uncertain && recipient.reply == nil {
+        reply = ": the connection was lost after the message was sent and before the server's reply (RFC 1047)"
+      }
       context.error("\(recipient.address): \(SendHints.describe(recipient.outcome))\(reply)")
     }
     if let line = queued.flatMap(queueLine), !options.quiet { context.console.err("msc-send: \(line)\n") }

@@ -49,10 +49,11 @@ public final class ChannelSessions {
 
   static func isStale(_ error: SMTPError) -> Bool {
     guard error.phase == .mail, case .transport(let transport) = error.reason else { return false }
-    return transport == .closed || {
-      if case .io = transport { return true }
-      return false
-    }()
+    return transport == .closed
+      || {
+        if case .io = transport { return true }
+        return false
+      }()
   }
 
   /// QUITs every open session.

@@ -100,6 +100,11 @@ public final class ThrottleLedger {
   /// Creates the folders (mode 0700) and an empty file (mode 0600) before SQLite does, which
   /// would use the umask's usually world-readable mode. SQLite gives the -wal and -shm files the
   /// database file's mode.
+  ///
+  /// An existing file is never opened here: closing any descriptor of a file drops every POSIX
+  /// lock the process holds on it (fcntl semantics), including those of this process's other
+  /// SQLite connections (a flush's worker threads each have one), and two processes would then
+  /// write the database at once.
   private static func createPrivately(_ path: String) throws(LedgerError) {
     guard path.hasPrefix("/") else {
       throw LedgerError(path: path, message: "not an absolute path")
@@ -112,10 +117,11 @@ public final class ThrottleLedger {
           path: path, message: "cannot create the folder \(partial): \(String(cString: strerror(errno)))")
       }
     }
-    let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-    guard descriptor >= 0 else {
+    if exists(at: path) { return }
+    let descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+    guard descriptor >= 0 || errno == EEXIST else {
       throw LedgerError(path: path, message: "cannot open: \(String(cString: strerror(errno)))")
     }
-    close(descriptor)
+    if descriptor >= 0 { close(descriptor) }
   }
 }

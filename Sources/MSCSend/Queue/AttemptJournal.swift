@@ -72,7 +72,9 @@ public final class AttemptJournal {
 
     public static func == (lhs: Record, rhs: Record) -> Bool {
       lhs.inFlight == rhs.inFlight && lhs.results.keys == rhs.results.keys
-        && lhs.results.allSatisfy { rhs.results[$0.key]?.outcome == $0.value.outcome && rhs.results[$0.key]?.reply == $0.value.reply }
+        && lhs.results.allSatisfy {
+          rhs.results[$0.key]?.outcome == $0.value.outcome && rhs.results[$0.key]?.reply == $0.value.reply
+        }
     }
   }
 

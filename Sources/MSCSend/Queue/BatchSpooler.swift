@@ -67,7 +67,9 @@ public final class BatchSpooler {
     do throws(SpoolError) {
       let location = try writer.append(bytes: bytes)
       var recipients: [String] = []
-      for mailbox in rendered.recipients where !recipients.contains(mailbox.address) { recipients.append(mailbox.address) }
+      for mailbox in rendered.recipients where !recipients.contains(mailbox.address) {
+        recipients.append(mailbox.address)
+      }
       messages.append(
         NewMessage(
           messageID: messageID, channel: channel.name, sender: from.address, recipients: recipients, spool: location,

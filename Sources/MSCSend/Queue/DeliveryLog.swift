@@ -13,8 +13,10 @@ public enum DeliveryLogTarget: Sendable, Equatable {
 /// that tools written for it (and grep) read it:
 ///
 /// ```
-/// time=2026-11-23T17:19:03Z channel=work message_id=<...@acme.test> campaign=q3 recipient=bob@example.com outcome=accepted reply='250 2.0.0 OK'
+/// time=2026-11-23T17:19:03Z channel=work message_id=<...@acme.test> campaign=q3
+///   recipient=bob@example.com outcome=accepted reply='250 2.0.0 OK'
 /// ```
+/// (one line; broken here for width).
 ///
 /// A value with spaces, quotes or nothing in it is quoted with `'` (`\'` and `\\` inside); control
 /// characters become spaces. syslog lines leave out `time=` (syslog stamps them). Lines are written

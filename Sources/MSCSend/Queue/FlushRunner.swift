@@ -38,8 +38,10 @@ public struct FlushRunner {
     for completion in reclaimed.completed where completion.recipients.contains(where: { $0.outcome == .uncertain }) {
       warn(
         "message \(completion.id): its process ended during delivery; "
-          + (completion.state == .uncertain ? "delivery uncertain (RFC 1047)" : "it will be tried once more, "
-            + "which may duplicate it (RFC 1047)"))
+          + (completion.state == .uncertain
+            ? "delivery uncertain (RFC 1047)"
+            : "it will be tried once more, "
+              + "which may duplicate it (RFC 1047)"))
     }
     for (message, completion) in try queue.expire(policy: policy) { progress.record(completion, message: message) }
     try queue.collectSpoolGarbage(spool: spool, policy: policy)
@@ -62,10 +64,11 @@ public struct FlushRunner {
       }
       progress.addTotal(count)
       let sessions = max(1, min(options.connections, channel.limits.connections ?? options.connections, count))
-      for index in 0..<sessions {
+      for _ in 0..<sessions {
+        // The index names the worker's journal: unique in the run, across channels.
         setups.append(
           WorkerSetup(
-            configuration: configuration, channel: channel, index: index, options: options, runStart: runStart,
+            configuration: configuration, channel: channel, index: setups.count, options: options, runStart: runStart,
             environment: environment, connector: connector, clock: clock, transcript: transcript, warn: warn))
       }
     }
@@ -103,8 +106,10 @@ final class ChannelLock {
   init?(spool: Spool, channel: String) {
     let folder = spool.directory + "/locks"
     mkdir(folder, 0o700)
-    let safe = channel.unicodeScalars.map { $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" ?
-      String($0) : String(format: "_%02x", $0.value) }.joined()
+    let safe = channel.unicodeScalars.map {
+      $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-"
+        ? String($0) : String(format: "_%02x", $0.value)
+    }.joined()
     descriptor = open(folder + "/" + safe + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
     guard descriptor >= 0 else { return nil }
     guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {

@@ -151,9 +151,10 @@ final class FlushWorker {
     let record = AttemptRecorder(message: message, journal: parts.journal, clock: setup.clock)
     let now = setup.clock.now()
     guard let location = message.spool else {
-      let results = Dictionary(uniqueKeysWithValues: message.pendingRecipients.map {
-        ($0, (OutcomeClass.localIO, Optional("the message's spooled bytes are gone")))
-      })
+      let results = Dictionary(
+        uniqueKeysWithValues: message.pendingRecipients.map {
+          ($0, (OutcomeClass.localIO, Optional("the message's spooled bytes are gone")))
+        })
       return Attempt(completion: completion(message, AttemptResult(results: results, reachedChannel: false)), log: [])
     }
     let content = SpooledMessage(
@@ -189,7 +190,8 @@ final class FlushWorker {
           completion: completion(message, result), log: record.log,
           channelFailure: Self.concernsChannel(channelError) ? channelError : nil)
       case .deferred(let deferral):
-        let result = AttemptResult(deferral: deferral, recipients: envelope.recipients, reachedChannel: record.reachedChannel)
+        let result = AttemptResult(
+          deferral: deferral, recipients: envelope.recipients, reachedChannel: record.reachedChannel)
         return Attempt(completion: completion(message, result), log: record.log)
       }
     }
@@ -227,7 +229,8 @@ final class FlushWorker {
   static func concernsChannel(_ error: ChannelError) -> Bool {
     switch error {
     case .configuration, .io: return true
-    case .session(let session): return [.connect, .greeting, .hello, .startTLS, .authentication].contains(session.phase)
+    case .session(let session):
+      return [.connect, .greeting, .hello, .startTLS, .authentication].contains(session.phase)
     }
   }
 }

@@ -88,7 +88,9 @@ extension MessageQueue {
       switch change {
       case .retry:
         try database.query(
-          "UPDATE message_recipients SET state = 'pending' WHERE message_rowid = ? AND state IN ('failed', 'uncertain')",
+          """
+          UPDATE message_recipients SET state = 'pending' WHERE message_rowid = ? AND state IN ('failed', 'uncertain')
+          """,
           [.integer(id)])
         try database.query(
           """

@@ -96,8 +96,10 @@ extension MessageQueue {
         UPDATE messages SET state = 'sending', lease_until = ?, lease_pid = ?, lease_start = ?
         WHERE state IN ('queued', 'deferred') AND created <= ? RETURNING \(Self.columns)
         """,
-        [.real(now + Self.leaseSeconds), .integer(Int64(process.pid)), .integer(process.startTime),
-         .real(now - policy.maxAge)])
+        [
+          .real(now + Self.leaseSeconds), .integer(Int64(process.pid)), .integer(process.startTime),
+          .real(now - policy.maxAge),
+        ])
       let messages = try Self.messages(rows, database: transaction.database)
       let expired = messages.map { message -> (QueuedMessage, Completion) in
         let empty = Completion(

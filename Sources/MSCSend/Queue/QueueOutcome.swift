@@ -99,7 +99,8 @@ public enum QueueOutcome {
       completion.nextAttempt = next
       return completion
     }
-    let states = Set(message.recipients.map { old in recipients.first { $0.address == old.address }?.state ?? old.state })
+    let states = Set(
+      message.recipients.map { old in recipients.first { $0.address == old.address }?.state ?? old.state })
     completion.state = states.contains(.sent) ? .sent : states.contains(.uncertain) ? .uncertain : .failed
     return completion
   }

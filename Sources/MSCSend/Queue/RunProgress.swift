@@ -61,7 +61,8 @@ public final class RunProgress: @unchecked Sendable {
 
     public static func == (lhs: Snapshot, rhs: Snapshot) -> Bool {
       lhs.total == rhs.total && lhs.sent == rhs.sent && lhs.deferred == rhs.deferred && lhs.failed == rhs.failed
-        && lhs.uncertain == rhs.uncertain && lhs.worst == rhs.worst && lhs.reports.map(\.line) == rhs.reports.map(\.line)
+        && lhs.uncertain == rhs.uncertain && lhs.worst == rhs.worst
+        && lhs.reports.map(\.line) == rhs.reports.map(\.line)
     }
   }
 

@@ -152,7 +152,9 @@ public final class SpoolWriter {
   @discardableResult
   public func commit() throws(SpoolError) -> String {
     try drain()
-    guard fsync(descriptor) == 0 else { throw SpoolError("cannot sync \(temporaryPath): \(String(cString: strerror(errno)))") }
+    guard fsync(descriptor) == 0 else {
+      throw SpoolError("cannot sync \(temporaryPath): \(String(cString: strerror(errno)))")
+    }
     close(descriptor)
     descriptor = -1
     guard rename(temporaryPath, path) == 0 else {
@@ -162,7 +164,9 @@ public final class SpoolWriter {
     let folder = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     if folder >= 0 {
       defer { close(folder) }
-      guard fsync(folder) == 0 else { throw SpoolError("cannot sync \(directory): \(String(cString: strerror(errno)))") }
+      guard fsync(folder) == 0 else {
+        throw SpoolError("cannot sync \(directory): \(String(cString: strerror(errno)))")
+      }
     }
     return path
   }

@@ -47,7 +47,9 @@ public final class SpoolReader {
     guard want > 0 else { return [] }
     var chunk = [UInt8](repeating: 0, count: want)
     while true {
-      let count = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, want, off_t(location.offset + position)) }
+      let count = chunk.withUnsafeMutableBytes {
+        pread(descriptor, $0.baseAddress, want, off_t(location.offset + position))
+      }
       if count < 0 && errno == EINTR { continue }
       guard count > 0 else {
         let reason = count == 0 ? "the file is shorter than recorded" : String(cString: strerror(errno))

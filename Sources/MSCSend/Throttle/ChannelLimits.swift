@@ -10,7 +10,8 @@ public struct ChannelLimits: Sendable, Equatable {
   public var recipientsPerMessage: Int?
   /// Connections open at once across every process.
   public var connections: Int?
-  /// Parsed for the queue, which reuses connections; `send` opens one per transaction anyway.
+  /// Transactions one session carries before flush and batch reconnect (SparkPost 100, SendGrid
+  /// 5,000); `send` opens one per transaction anyway.
   public var messagesPerConnection: Int?
   public var batch: BatchLimit?
   /// The first pause after a throttle reply (`421 4.7.0` ...); it doubles with each throttle

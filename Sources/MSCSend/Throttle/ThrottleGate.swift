@@ -149,7 +149,8 @@ public final class ThrottleGate {
     _ grant: Grant, limits: ChannelLimits, attempts: [Attempt], messageID: String? = nil, answeredAt: Double? = nil
   ) throws(LedgerError) -> CooldownRecord? {
     try ledger.transaction { (transaction) throws(LedgerError) -> CooldownRecord? in
-      try settle(grant, limits: limits, attempts: attempts, messageID: messageID, answeredAt: answeredAt, in: transaction)
+      try settle(
+        grant, limits: limits, attempts: attempts, messageID: messageID, answeredAt: answeredAt, in: transaction)
     }
   }
 

@@ -10,6 +10,35 @@ private func validator(_ template: String = greetingTemplate) throws -> BatchVal
 }
 
 @Suite struct BatchValidatorTests {
+  /// Rendering on several threads a window at a time gives exactly what one thread gives: the same
+  /// rows, keys, errors in the same order, and `accept` called in row order.
+  @Test func renderingOnSeveralThreadsChangesNothing() throws {
+    var csv = "email,name,key\n"
+    for number in 1...1300 {
+      switch number % 97 {
+      case 0: csv += "bad@,Dan \(number),\(number)\n"
+      case 1: csv += "d\(number)@x.test,Di,7\n"
+      default: csv += "p\(number)@x.test,Person \(number),\(number)\n"
+      }
+    }
+    var sequential = try CSVReader(bytes: Array(csv.utf8))
+    let one = try validator().validate(&sequential)
+    var parallel = try CSVReader(bytes: Array(csv.utf8))
+    let order = OrderLog()
+    let four = try validator().validate(&parallel, workers: 4, prepare: { row, _ in row.number }) { keyed, _, number in
+      order.numbers.append(number)
+      return keyed.row.number == 500 ? BatchRowError(.noChannel, row: 500, line: 501, "refused by accept") : nil
+    }
+    #expect(four.rowCount == one.rowCount)
+    #expect(four.rows.map(\.key) == one.rows.map(\.key).filter { $0 != "spring:500" })
+    var expected = one.errors.map(\.message)
+    let position = one.errors.firstIndex { $0.row > 500 } ?? expected.count
+    expected.insert("row 500 (line 501): refused by accept", at: position)
+    #expect(four.errors.map(\.message) == expected)
+    #expect(order.numbers == order.numbers.sorted(), "accept sees the rows in order")
+    #expect(!one.errors.isEmpty)
+  }
+
   /// Every bad row is reported, each problem with its row and line, in file order; the good rows
   /// come back with their keys.
   @Test func reportsEveryBadRowOfACSVFile() throws {
@@ -114,4 +143,9 @@ private func validator(_ template: String = greetingTemplate) throws -> BatchVal
     #expect(error?.kind == .unterminatedQuote)
     #expect(error?.message == "row 1 (line 2): the quote opened on line 2 is never closed")
   }
+}
+
+/// Collects what `accept` saw.
+private final class OrderLog: @unchecked Sendable {
+  var numbers: [Int] = []
 }

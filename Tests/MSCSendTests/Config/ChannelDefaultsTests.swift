@@ -240,3 +240,24 @@ func warnings(body: String, warnings: [String]) throws {
   #expect(ConfigLoader.expandTilde("~bob/a", environment: home) == "~bob/a")
   #expect(ConfigLoader.expandTilde("/a/~/b", environment: home) == "/a/~/b")
 }
+
+@Test func theQueueDefaultsAreRead() throws {
+  let configuration = try load(
+    """
+    [defaults]
+    ledger = "~/state/ledger.sqlite3"
+    log = "~/mail.log"
+    max_age = "36h"
+    uncertain_retries = 0
+    [channels.out]
+    kind = "file"
+    """)
+  #expect(configuration.defaults.log == .file("/home/u/mail.log"))
+  #expect(configuration.retryPolicy == RetryPolicy(maxAge: 36 * 3600, uncertainRetries: 0))
+  #expect(configuration.spool(environment: home).directory == "/home/u/state/spool")
+  #expect(try load("[defaults]\nlog = \"syslog\"\n[channels.out]\nkind = \"file\"").defaults.log == .syslog)
+  #expect(try load("[defaults]\nlog = \"off\"\n[channels.out]\nkind = \"file\"").defaults.log == .off)
+  let unset = try load("[channels.out]\nkind = \"file\"")
+  #expect(unset.defaults.log == nil)
+  #expect(unset.retryPolicy == RetryPolicy(maxAge: 5 * 86_400, uncertainRetries: 1))
+}

@@ -300,6 +300,20 @@ private let errorCases: [(document: String, expected: String, hint: String?)] = 
     "[defaults]\nledger = 3\n[channels.a]\nkind = \"file\"",
     "c.toml:2:10: defaults.ledger: expected a string, found an integer", nil
   ),
+  (
+    "[defaults]\nlog = \"mail.log\"\n[channels.a]\nkind = \"file\"",
+    "c.toml:2:7: defaults.log: \"mail.log\" is neither a path nor syslog or off",
+    "write an absolute path or one starting with ~/ (cron runs in other folders), \"syslog\" or \"off\""
+  ),
+  (
+    "[defaults]\nmax_age = \"5 days\"\n[channels.a]\nkind = \"file\"",
+    "c.toml:2:11: defaults.max_age: \"5 days\" is not a positive duration",
+    "durations are a whole number and a unit: 12h, 5d"
+  ),
+  (
+    "[defaults]\nuncertain_retries = 11\n[channels.a]\nkind = \"file\"",
+    "c.toml:2:21: defaults.uncertain_retries: expected 0 to 10, found 11", nil
+  ),
 ]
 
 private func configError(_ document: String, fileIsPrivate: Bool = false) -> ConfigError? {

@@ -145,3 +145,18 @@ private let relayWithPassword = """
     }
   }
 }
+
+/// The shell examples must at least parse (`sh -n`), so that a copied crontab line never fails on syntax.
+@Test func everyShellExampleParses() throws {
+  let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
+  let examples = root.appendingPathComponent("Examples")
+  let names = try FileManager.default.contentsOfDirectory(atPath: examples.path).filter { $0.hasSuffix(".sh") }
+  #expect(!names.isEmpty)
+  for name in names {
+    let result = try runProcessBlocking(
+      URL(fileURLWithPath: "/bin/sh"), arguments: ["-n", examples.appendingPathComponent(name).path],
+      timeout: .seconds(10))
+    #expect(result.exit == 0, "\(name): \(result.stderr)")
+  }
+}

@@ -317,6 +317,25 @@ import Testing
     verifyTranscript(transport)
   }
 
+  /// RFC 2920 section 3.1: DATA goes with the envelope; when every RCPT was refused the server
+  /// must refuse DATA, and a server that says 354 anyway gets an empty message it refuses.
+  @Test func pipelinedDataWithEveryRecipientRefused() throws {
+    let transport = ScriptedTransport([
+      "S: 220 mx", "C: EHLO client.example", "S: 250-mx", "S: 250 PIPELINING",
+      "C: MAIL FROM:<s@x.test>", "C: RCPT TO:<r@y.test>", "C: DATA",
+      "S: 250 OK", "S: 550 5.1.1 unknown", "S: 354 go ahead anyway",
+      "C: .", "S: 554 5.5.1 no valid recipients",
+      "C: RSET", "S: 250 OK",
+    ])
+    let smtp = makeSession(transport)
+    try smtp.readGreeting()
+    try smtp.hello()
+    let report = try smtp.send(Envelope(sender: "s@x.test", recipients: ["r@y.test"]), content: message)
+    verifyTranscript(transport)
+    #expect(report.transactions == 0)
+    #expect(report.recipients.map(\.outcome) == [.recipientPermanent])
+  }
+
   @Test func senderRefusedBeforeAnyTransactionThrows() {
     let transport = ScriptedTransport([
       "S: 220 mx", "C: EHLO client.example", "S: 250-mx", "S: 250 PIPELINING",
