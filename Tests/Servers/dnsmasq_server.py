@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 
-from harness_common import exit_with_parent
+from harness_common import exit_with_parent, serve_child
 
 DNSMASQ = "/usr/sbin/dnsmasq"
 
@@ -81,21 +81,7 @@ def main():
   else:
     sys.exit("dnsmasq did not start")
 
-  def stop(*_):
-    # By its pid; then poll (not wait: the main loop below must not be inside wait() meanwhile).
-    child.terminate()
-    deadline = time.monotonic() + 3
-    while child.poll() is None and time.monotonic() < deadline:
-      time.sleep(0.01)
-    if child.poll() is None:
-      child.kill()
-    sys.exit(0)
-
-  signal.signal(signal.SIGTERM, stop)
-  signal.signal(signal.SIGINT, stop)
-  print(f"READY {port}", flush=True)
-  while child.poll() is None:
-    time.sleep(0.1)
+  serve_child(child, port)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from harness_common import exit_with_parent
+from harness_common import exit_with_parent, serve_child
 
 SMTP_SINK = "/usr/sbin/smtp-sink"
 
@@ -56,22 +56,7 @@ def main():
   else:
     sys.exit("smtp-sink did not start")
 
-  def stop(*_):
-    # By its pid; then poll (not wait: the main loop below must not be inside wait() meanwhile,
-    # or the two contend for the same lock and every stop takes the full 3 s).
-    child.terminate()
-    deadline = time.monotonic() + 3
-    while child.poll() is None and time.monotonic() < deadline:
-      time.sleep(0.01)
-    if child.poll() is None:
-      child.kill()
-    sys.exit(0)
-
-  signal.signal(signal.SIGTERM, stop)
-  signal.signal(signal.SIGINT, stop)
-  print(f"READY {port}", flush=True)
-  while child.poll() is None:
-    time.sleep(0.1)
+  serve_child(child, port)
 
 
 if __name__ == "__main__":
